@@ -1,0 +1,1 @@
+"""ipcgrade: grade IPC assignments by observing student programs from outside."""

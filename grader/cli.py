@@ -1,0 +1,158 @@
+"""The `grade` command.
+
+    grade SUBMISSIONS_DIR -a ASSIGNMENT [-o OUT] [-j JOBS]   grade a class
+    grade selftest ASSIGNMENT... | --all                       references pass, mutants fail as named
+    grade image build [--force]                               build the grading image now
+    grade clean                                               remove leftover grading containers
+    grade validate                                            check every assignment and rubric
+
+Bad input gets one clear line on stderr and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import assignments, dockerenv, image, sandbox, selftest
+from .archive import ArchiveError
+from .assignments import AssignmentError
+from .discover import DiscoveryError, discover
+from .dockerenv import DockerUnavailable
+from .image import ImageError
+from .models import Gradebook
+from .report import write_outputs
+from .report.terminal import summary_table
+from .rubric import cross_check
+from .yamlfile import ConfigError
+
+SUBCOMMANDS = ("selftest", "image", "clean", "validate")
+EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError)
+
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> int:
+    err.print(f"[bold red]grade:[/bold red] {message}", highlight=False)
+    return code
+
+
+# ------------------------------------------------------------------ grade a class
+def cmd_grade(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade", description="Grade a folder of submissions (one sub-folder or archive per student).")
+    ap.add_argument("submissions", type=Path)
+    ap.add_argument("-a", "--assignment", required=True)
+    ap.add_argument("-o", "--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    ap.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
+    args = ap.parse_args(argv)
+    assignment = assignments.load(args.assignment)
+    with tempfile.TemporaryDirectory(prefix="ipcgrade-staging-") as staging:
+        subs = discover(args.submissions, Path(staging))
+        book = _grade(assignment, subs, args.jobs)
+    write_outputs(book, args.out)
+    out.print(summary_table(book))
+    graded = sum(1 for s in book.submissions if s.status == "graded")
+    out.print(f"{graded} of {len(book.submissions)} submissions graded; gradebook in {args.out}/ "
+              "(grades.csv, grades.json, per-student feedback.md and results.json)", highlight=False)
+    return 0
+
+
+def _grade(assignment, subs, jobs) -> Gradebook:
+    from .batch import grade_all
+    return grade_all(assignment, subs, jobs=jobs, console=err)
+
+
+# ------------------------------------------------------------------ selftest
+def cmd_selftest(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade selftest", description="Grade the references and mutants of assignments.")
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("-j", "--jobs", type=int, default=None)
+    args = ap.parse_args(argv)
+    names = assignments.available() if args.all else args.names
+    if not names:
+        return fail("name an assignment, or use --all")
+    bad = 0
+    for name in names:
+        a = assignments.load(name)
+        case_list = selftest.cases(a)
+        book = _grade(a, selftest.submissions(case_list), args.jobs)
+        table = Table(title=f"selftest {name}")
+        for col in ("case", "score", "failed checks", "verdict"):
+            table.add_column(col)
+        for case, result, problem in selftest.evaluate(case_list, book):
+            failed = ", ".join(c.id for c in result.checks if c.status.value == "failed") or "-"
+            table.add_row(case.name, f"{result.score:g}/{result.max_score:g}", failed,
+                          "[green]ok[/green]" if problem is None else f"[red]{problem}[/red]")
+            bad += problem is not None
+        out.print(table)
+    if bad:
+        return fail(f"{bad} selftest case(s) did not behave as their manifests say", 1)
+    out.print("selftest passed: every reference scores full marks and every mutant fails exactly its named checks")
+    return 0
+
+
+# ------------------------------------------------------------------ maintenance
+def cmd_image(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade image")
+    ap.add_argument("action", choices=["build", "tag"])
+    ap.add_argument("--force", action="store_true")
+    args = ap.parse_args(argv)
+    if args.action == "tag":
+        out.print(image.image_tag())
+        return 0
+    tag = image.ensure_image(dockerenv.client(), force=args.force)
+    out.print(f"grading image ready: {tag}")
+    return 0
+
+
+def cmd_clean(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="grade clean", description="Remove leftover ipcgrade containers.").parse_args(argv)
+    n = sandbox.clean(dockerenv.client())
+    out.print(f"removed {n} leftover container(s)")
+    return 0
+
+
+def cmd_validate(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade validate")
+    ap.add_argument("names", nargs="*")
+    args = ap.parse_args(argv)
+    from .harness.runner import load_checks
+    problems = []
+    for name in args.names or assignments.available():
+        try:
+            a = assignments.load(name)
+            ids = ["build"] + [c.id for c in load_checks(str(a.dir), include_hidden=True)]
+            problems += [f"{name}: {p}" for p in cross_check(a.rubric, ids)]
+        except EXPECTED_ERRORS + (ValueError,) as e:
+            problems.append(str(e))
+    for p in problems:
+        err.print(p, highlight=False)
+    if problems:
+        return fail(f"{len(problems)} problem(s) found", 1)
+    out.print("all assignments and rubrics are valid")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate}
+    try:
+        if argv and argv[0] in handlers:
+            return handlers[argv[0]](argv[1:])
+        return cmd_grade(argv)
+    except EXPECTED_ERRORS as e:
+        return fail(str(e))
+    except KeyboardInterrupt:
+        err.print("interrupted; running grading containers were removed")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

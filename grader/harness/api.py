@@ -1,0 +1,73 @@
+"""How an assignment declares checks: plain functions with metadata, and typed failures.
+
+A check's docstring is the sentence the student sees. Points live in the rubric,
+not here. There is no global registry: the runner collects the decorated
+functions of an assignment's check modules in the order they are written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    name: str                      # first line of the docstring
+    func: Callable
+    depends: tuple[str, ...] = ()
+    hidden: bool = False
+    advisory: bool = False         # reported, but worth no points unless the rubric says so
+
+
+def check(id: str, *, depends: tuple[str, ...] | list[str] = (), hidden: bool = False, advisory: bool = False):
+    """Declare a check. Every check implicitly depends on the build."""
+    def wrap(func: Callable) -> Callable:
+        doc = (func.__doc__ or id).strip().splitlines()[0].strip()
+        func.__check__ = CheckSpec(id=id, name=doc, func=func, depends=tuple(depends),
+                                   hidden=hidden, advisory=advisory)
+        return func
+    return wrap
+
+
+@dataclass
+class Fail(Exception):
+    """A check did not pass. Carries what a student needs to fix it."""
+    message: str
+    expected: str | None = None
+    observed: str | None = None
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    hint: str | None = None
+
+    def __post_init__(self):
+        super().__init__(self.message)
+
+    def with_evidence(self, label: str, text: str) -> "Fail":
+        self.evidence.append((label, text))
+        return self
+
+
+def require(condition: bool, message: str, **details) -> None:
+    """Fail with `message` (and any Fail fields) unless `condition` holds."""
+    if not condition:
+        raise Fail(message, **details)
+
+
+def compare_lines(expected: list[str], observed: list[str]) -> tuple[bool, str]:
+    """Line-by-line comparison, marking each line as matching, differing or missing."""
+    out, ok = [], True
+    for i in range(max(len(expected), len(observed))):
+        e = expected[i] if i < len(expected) else None
+        o = observed[i] if i < len(observed) else None
+        if e == o:
+            out.append(f"  ok       {o}")
+        elif o is None:
+            ok = False
+            out.append(f"  missing  {e}")
+        elif e is None:
+            ok = False
+            out.append(f"  extra    {o}")
+        else:
+            ok = False
+            out.append(f"  differs  {o!r}, expected {e!r}")
+    return ok, "\n".join(out) if out else "  (no lines)"

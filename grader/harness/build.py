@@ -1,0 +1,114 @@
+"""Prepare and build a submission inside the container, as the student uid.
+
+The language is detected from the files present. C programs are built with the
+submission's Makefile when there is one, otherwise with the assignment's gcc
+command. Python programs are byte-compiled to catch syntax errors up front.
+Compile-time bombs meet the build's rlimits and wall-clock limit.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from . import limits
+
+BUILD_SECONDS = 60
+LOG_CAP = 20000
+DEFAULT_CFLAGS = "-Wall -Wextra -std=gnu11 -O2"
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    language: str | None
+    log: str = ""
+    warnings: list[str] = field(default_factory=list)
+    problem: str | None = None          # a one-line reason when not ok
+    programs: dict[str, list[str]] = field(default_factory=dict)
+
+
+def detect_language(files: set[str], programs: list[str]) -> tuple[str | None, str | None]:
+    """('c' | 'python' | None, problem)."""
+    has_c = all(f"{p}.c" in files for p in programs)
+    has_py = all(f"{p}.py" in files for p in programs)
+    if has_c and has_py:
+        return None, ("the submission holds both C and Python versions of "
+                      f"{', '.join(programs)}; keep only the language you want graded")
+    if has_c:
+        return "c", None
+    if has_py:
+        return "python", None
+    any_c = {p for p in programs if f"{p}.c" in files}
+    any_py = {p for p in programs if f"{p}.py" in files}
+    lang, present = ("c", any_c) if len(any_c) >= len(any_py) and any_c else ("py", any_py)
+    if present:
+        missing = [f"{p}.{lang}" for p in programs if p not in present]
+        return None, f"missing file(s): {', '.join(missing)}"
+    wanted = " and ".join(f"{p}.c" for p in programs) + " (C) or " + " and ".join(f"{p}.py" for p in programs) + " (Python)"
+    return None, f"no program files found; expected {wanted}"
+
+
+def copy_submission(src: str, dst: str, uid: int | None) -> None:
+    """Copy without following links; the copy belongs to the student."""
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+    if uid is not None and os.geteuid() == 0:
+        for root, dirs, files in os.walk(dst):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), uid, uid)
+        os.lchown(dst, uid, uid)
+
+
+def _as_student(uid: int | None) -> dict:
+    if uid is None or os.geteuid() != 0:
+        return {}
+    return {"user": uid, "group": uid, "extra_groups": []}
+
+
+def _run(cmd: list[str], cwd: str, uid: int | None, env: dict) -> tuple[int | None, str]:
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=BUILD_SECONDS, close_fds=True, start_new_session=True,
+                           preexec_fn=lambda: limits.apply(limits.BUILD_LIMITS), **_as_student(uid))
+    except subprocess.TimeoutExpired as e:
+        out = (e.output or b"").decode(errors="replace")
+        return None, out[-LOG_CAP:] + f"\n(build stopped after {BUILD_SECONDS} s)"
+    return p.returncode, p.stdout.decode(errors="replace")[-LOG_CAP:]
+
+
+def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags: str = DEFAULT_CFLAGS) -> BuildResult:
+    try:
+        files = set(os.listdir(workdir))
+    except OSError as e:
+        return BuildResult(False, None, problem=f"cannot read the submission: {e}")
+    language, problem = detect_language(files, programs)
+    if problem:
+        return BuildResult(False, None, problem=problem)
+    logs, ok = [], True
+    if language == "c":
+        if "Makefile" in files or "makefile" in files:
+            rc, out = _run(["make"], workdir, uid, env)
+            logs.append("$ make\n" + out)
+            ok = rc == 0
+        else:
+            for p in programs:
+                cmd = ["gcc", *cflags.split(), "-o", p, f"{p}.c"]
+                rc, out = _run(cmd, workdir, uid, env)
+                logs.append("$ " + " ".join(cmd) + "\n" + out)
+                ok = ok and rc == 0
+        missing = [p for p in programs if not os.path.isfile(os.path.join(workdir, p))]
+        if ok and missing:
+            ok = False
+            logs.append(f"the build did not produce: {', '.join(missing)}")
+        progs = {p: [os.path.join(workdir, p)] for p in programs}
+    else:
+        files_py = [f"{p}.py" for p in programs]
+        cmd = ["python3", "-c", "import sys\nfor f in sys.argv[1:]:\n    compile(open(f,'rb').read(), f, 'exec')", *files_py]
+        rc, out = _run(cmd, workdir, uid, env)
+        logs.append("$ python3 (syntax check) " + " ".join(files_py) + "\n" + out)
+        ok = rc == 0
+        progs = {p: ["python3", os.path.join(workdir, f"{p}.py")] for p in programs}
+    log = "\n".join(logs).strip()
+    warnings = [line for line in log.splitlines() if "warning:" in line]
+    return BuildResult(ok, language, log, warnings, None if ok else "the programs do not build", progs)

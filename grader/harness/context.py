@@ -1,0 +1,126 @@
+"""What a check gets: a way to start the submission's programs and to read kernel state.
+
+One CheckContext per submission. It knows how to launch each program of the
+assignment in the detected language, enforces cleanup between checks (every
+student process killed, leftover IPC objects recorded and removed) and caches
+expensive runs so several checks can judge one session.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import Any, Callable
+
+from . import diagnose, procfs
+from .api import Fail
+from .spawn import Identity, Run
+
+
+class CheckContext:
+    def __init__(self, *, workdir: str, language: str, programs: dict[str, list[str]],
+                 identity: Identity, assignment_dir: str, data: dict | None = None,
+                 reference_programs: dict[str, list[str]] | None = None):
+        self.workdir = workdir
+        self.language = language
+        self.programs = programs                    # name -> argv prefix for the student's build
+        self.reference_programs = reference_programs or {}
+        self.identity = identity
+        self.assignment_dir = assignment_dir
+        self.data = data or {}                      # the assignment's `harness:` settings
+        self.runs: list[Run] = []
+        self._memo: dict[Any, Any] = {}
+        self.scratch = os.path.join(workdir, "scratch")
+
+    # ------------------------------------------------------------ running programs
+    def command(self, program: str, impl: str = "student") -> list[str]:
+        table = self.programs if impl == "student" else self.reference_programs
+        if program not in table:
+            raise KeyError(f"unknown program {program!r} for {impl}")
+        return list(table[program])
+
+    def start(self, program: str, args: list[str] = (), *, stdin: bytes | str | None = None,
+              keep_stdin: bool = False, trace: str | None = "default", impl: str = "student",
+              label: str | None = None, cwd: str | None = None) -> Run:
+        """Start one of the assignment's programs (or any command, if `program` is a list)."""
+        argv = (list(program) if isinstance(program, (list, tuple)) else self.command(program, impl)) + [str(a) for a in args]
+        from .spawn import DEFAULT_TRACE
+        run = Run(label or (program if isinstance(program, str) else os.path.basename(argv[0])), argv,
+                  cwd=cwd or self.workdir, identity=self.identity, stdin=stdin, keep_stdin=keep_stdin,
+                  trace_set=DEFAULT_TRACE if trace == "default" else trace)
+        self.runs.append(run)
+        return run
+
+    def finish(self, run: Run, timeout: float, *, what: str | None = None, others: list[Run] = ()) -> int:
+        """Wait for a run to end; on timeout, diagnose every student process, kill them and fail."""
+        rc = run.wait(timeout)
+        if rc is not None:
+            return rc
+        raise self.hang(f"{what or run.label} did not finish within {timeout:g} s", [run, *others])
+
+    def hang(self, message: str, runs: list[Run], hint: str | None = None) -> Fail:
+        """Build a Fail carrying a hang diagnosis, then kill everything the student started."""
+        labels = {r.pid: f"{r.label} (pid {r.pid})" for r in runs if r.pid}
+        report = diagnose.hang_report(self.identity.uid, [r.pid for r in runs if r.pid], labels)
+        self.kill_student_processes()
+        for r in runs:
+            r.kill()
+        fail = Fail(message, hint=hint)
+        fail.evidence.append(("where each process was when time ran out", report))
+        for r in runs:
+            excerpt = r.trace.excerpt(r.trace.events[-8:], 8) if r.trace.events else "(nothing traced)"
+            fail.evidence.append((f"last system calls of {r.label}", excerpt))
+        return fail
+
+    def memo(self, key: Any, factory: Callable[[], Any]) -> Any:
+        """Run `factory` once per submission; later checks reuse its result (or its failure)."""
+        if key not in self._memo:
+            try:
+                self._memo[key] = ("ok", factory())
+            except Fail as f:
+                self._memo[key] = ("fail", f)
+        kind, value = self._memo[key]
+        if kind == "fail":
+            raise value
+        return value
+
+    # ------------------------------------------------------------ kernel state
+    def ipc_objects(self) -> list[procfs.IpcObject]:
+        return procfs.read_sysvipc()
+
+    def kill_student_processes(self) -> None:
+        """Everything running as the student uid dies, including daemonised escapees."""
+        if self.identity.uid is None:
+            for r in self.runs:
+                r.kill()
+            return
+        for _ in range(50):
+            pids = [p for p in procfs.pids_of_uid(self.identity.uid) if p != os.getpid()]
+            if not pids:
+                return
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+
+    def remove_ipc_objects(self) -> None:
+        """Remove what the student left so the next check starts clean (run as the owner)."""
+        if not self.ipc_objects():
+            return
+        as_owner = {"user": self.identity.uid, "group": self.identity.uid, "extra_groups": []} \
+            if self.identity.uid is not None and os.geteuid() == 0 else {}
+        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
+                       close_fds=True, **as_owner)
+        if self.ipc_objects():  # objects another uid created (a reference program, say)
+            subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+
+    def reset(self) -> None:
+        self.kill_student_processes()
+        for r in self.runs:
+            if r.alive():
+                r.kill()
+        self.runs.clear()
+        self.remove_ipc_objects()

@@ -1,0 +1,32 @@
+"""Resource limits applied to every student process (and the tracer above it).
+
+They back up the container's cgroup limits: a runaway process is stopped by
+whichever limit it meets first.
+"""
+import resource
+
+STUDENT_LIMITS = {
+    resource.RLIMIT_CPU: 20,               # seconds of CPU per process
+    resource.RLIMIT_FSIZE: 64 << 20,       # no file larger than 64 MiB
+    resource.RLIMIT_NOFILE: 1024,
+    resource.RLIMIT_CORE: 0,
+}
+
+BUILD_LIMITS = {
+    resource.RLIMIT_CPU: 30,
+    resource.RLIMIT_FSIZE: 64 << 20,
+    resource.RLIMIT_AS: 1 << 30,           # a compile-time bomb hits this, not the host
+    resource.RLIMIT_CORE: 0,
+}
+
+
+def apply(limits: dict[int, int]) -> None:
+    """Called in the child before exec. Also volunteers it to the OOM killer first,
+    so a memory hog dies before the harness that is watching it."""
+    for what, value in limits.items():
+        resource.setrlimit(what, (value, value))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass

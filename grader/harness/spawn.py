@@ -1,0 +1,289 @@
+"""Start a student program under strace, as the student uid, and watch it from outside.
+
+The tracer runs as root (the harness's uid) and drops only the tracee to the
+student uid (`strace -u`), so the student can neither signal nor detach it.
+Output is drained by threads into capped buffers: a program that prints
+gigabytes is truncated, never allowed to block the harness or fill memory.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+from . import limits, procfs, trace as tracemod
+
+OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
+DEFAULT_TRACE = "%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,socket,bind,listen,accept,accept4,connect,unlink"
+STRACE = "/usr/bin/strace"
+
+
+@dataclass
+class Identity:
+    """Who student programs run as, and where traces go (root-only)."""
+    user: str | None = "student"
+    uid: int | None = 2000
+    trace_dir: str = "/run/ipcgrade/traces"
+    env: dict | None = None
+
+    def student_env(self) -> dict:
+        return dict(self.env or {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "LANG": "C.UTF-8",
+                                 "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+class _Drain(threading.Thread):
+    """Reads one pipe to EOF, keeping the first OUTPUT_CAP bytes."""
+
+    def __init__(self, fd: int, cond: threading.Condition):
+        super().__init__(daemon=True)
+        self.fd, self.cond = fd, cond
+        self.data = bytearray()
+        self.total = 0
+        self.eof = False
+
+    def run(self):
+        try:
+            while True:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    break
+                with self.cond:
+                    self.total += len(chunk)
+                    room = OUTPUT_CAP - len(self.data)
+                    if room > 0:
+                        self.data += chunk[:room]
+                    self.cond.notify_all()
+        except OSError:
+            pass
+        finally:
+            with self.cond:
+                self.eof = True
+                self.cond.notify_all()
+            os.close(self.fd)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.data)
+
+
+class Run:
+    """One traced program run. Create with CheckContext.start()."""
+
+    _seq = 0
+
+    def __init__(self, label: str, argv: list[str], *, cwd: str, identity: Identity,
+                 stdin: bytes | str | None = None, keep_stdin: bool = False,
+                 trace_set: str | None = DEFAULT_TRACE, extra_env: dict | None = None):
+        Run._seq += 1
+        self.label, self.argv = label, argv
+        self.identity = identity
+        self.started = time.monotonic()
+        self.trace_path = None
+        cmd = list(argv)
+        if trace_set is not None:
+            os.makedirs(identity.trace_dir, mode=0o700, exist_ok=True)
+            self.trace_path = f"{identity.trace_dir}/{Run._seq:03d}-{label}.trace"
+            user = ["-u", identity.user] if identity.user else []
+            cmd = [STRACE, "-f", "-q", "--seccomp-bpf", "-tt", "-s", "200", "-e", f"trace={trace_set}",
+                   "-o", self.trace_path, *user, "--", *argv]
+        env = identity.student_env()
+        env.update(extra_env or {})
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, close_fds=True, start_new_session=True,
+                                     preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS))
+        self._out = _Drain(os.dup(self.proc.stdout.fileno()), self._cond)
+        self._err = _Drain(os.dup(self.proc.stderr.fileno()), self._cond)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        self._out.start()
+        self._err.start()
+        self._line_cursor = 0
+        self._trace: tracemod.Trace | None = None
+        self.diagnosis: str | None = None
+        self.pid = self._find_tracee() if trace_set is not None else self.proc.pid
+        if stdin is not None:
+            self.send(stdin)
+            if not keep_stdin:
+                self.close_stdin()
+        elif not keep_stdin:
+            self.close_stdin()
+
+    # ------------------------------------------------------------ process identity
+    def _find_tracee(self, timeout: float = 5.0) -> int | None:
+        """strace forks the tracee; wait until that child runs as the student."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            for kid in kids:
+                if self.identity.uid is None or procfs.read_uid(kid) == self.identity.uid:
+                    return kid
+            if self.proc.poll() is not None:
+                return None
+            time.sleep(0.002)
+        return None
+
+    def tree(self) -> list[int]:
+        """The tracee and all its descendants that are still in /proc."""
+        if self.pid is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for pid in procfs.all_pids():
+            st = procfs.read_stat(pid)
+            if st:
+                children.setdefault(st.ppid, []).append(pid)
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop(0)
+            if procfs.read_stat(pid) is None:
+                continue
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    # ------------------------------------------------------------ stdin / stdout
+    def send(self, data: bytes | str) -> bool:
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, ValueError, OSError):
+            return False
+
+    def close_stdin(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    @property
+    def stdout(self) -> str:
+        return self._out.data.decode(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self._err.data.decode(errors="replace")
+
+    @property
+    def stdout_bytes(self) -> bytes:
+        return bytes(self._out.data)
+
+    @property
+    def stdout_truncated(self) -> bool:
+        return self._out.truncated
+
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    def read_line(self, timeout: float) -> str | None:
+        """The next complete stdout line, or None on EOF or timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                buf = self._out.data
+                nl = buf.find(b"\n", self._line_cursor)
+                if nl >= 0:
+                    line = buf[self._line_cursor:nl].decode(errors="replace")
+                    self._line_cursor = nl + 1
+                    return line
+                if self._out.eof:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+
+    def wait_for_output(self, text: str, timeout: float) -> bool:
+        """Block until `text` appears anywhere in stdout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while text.encode() not in self._out.data:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._out.eof:
+                    return text.encode() in self._out.data
+                self._cond.wait(left)
+            return True
+
+    # ------------------------------------------------------------ lifetime
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        """Exit status (negative: killed by that signal), or None if still running."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._out.join(1)
+        self._err.join(1)
+        return rc
+
+    def signal(self, signum: int) -> None:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        """Kill the tracee's whole tree, then the tracer."""
+        for _ in range(20):
+            pids = self.tree()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._out.join(1)
+        self._err.join(1)
+
+    @property
+    def trace(self) -> tracemod.Trace:
+        """The parsed trace; complete only once the run has ended."""
+        if self._trace is None or self.alive():
+            text = ""
+            if self.trace_path:
+                try:
+                    with open(self.trace_path, errors="replace") as f:
+                        text = f.read()
+                except OSError:
+                    pass
+            parsed = tracemod.parse(text)
+            parsed.complete = not self.alive() and bool(text)
+            if self.alive():
+                return parsed
+            self._trace = parsed
+        return self._trace
+
+    def describe_exit(self) -> str:
+        rc = self.returncode
+        if rc is None:
+            return "still running"
+        if rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            return f"killed by {name}"
+        return f"exited with status {rc}"

@@ -1,0 +1,83 @@
+"""Typed records that flow through the pipeline: discover -> build -> run -> score -> report.
+
+The harness (inside the container) emits plain JSON; these models validate it on
+the host so a malformed or forged document is rejected instead of half-trusted.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CheckStatus(str, Enum):
+    passed = "passed"
+    failed = "failed"
+    skipped = "skipped"
+    error = "error"
+
+
+class Evidence(BaseModel):
+    """One piece of what the harness observed: a trace excerpt, a /proc snapshot, a diff."""
+    label: str
+    text: str
+
+
+class CheckOutcome(BaseModel):
+    """What the harness concluded about one check, before any points are attached."""
+    id: str
+    name: str
+    status: CheckStatus
+    message: str = ""
+    expected: str | None = None
+    observed: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    hint: str | None = None
+    hidden: bool = False
+    advisory: bool = False
+    seconds: float = 0.0
+
+
+class HarnessReport(BaseModel):
+    """The harness's whole answer for one submission."""
+    assignment: str
+    language: str | None = None
+    checks: list[CheckOutcome] = Field(default_factory=list)
+    error: str | None = None
+
+
+class Submission(BaseModel):
+    """A student's files, already extracted into a folder of their own."""
+    student: str
+    path: Path
+    problem: str | None = None  # set when discovery could not prepare it (corrupt archive, ...)
+
+
+class ScoredCheck(BaseModel):
+    id: str
+    name: str
+    status: CheckStatus
+    score: float
+    max_score: float
+    hidden: bool = False
+    advisory: bool = False
+    outcome: CheckOutcome
+
+
+class SubmissionResult(BaseModel):
+    """One row of the gradebook."""
+    student: str
+    status: Literal["graded", "error"]
+    score: float = 0.0
+    max_score: float = 0.0
+    language: str | None = None
+    error: str | None = None
+    checks: list[ScoredCheck] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Gradebook(BaseModel):
+    assignment: str
+    submissions: list[SubmissionResult] = Field(default_factory=list)

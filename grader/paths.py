@@ -1,0 +1,11 @@
+"""Where the project's data lives: assignments, rubrics, the Dockerfile."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOME = Path(os.environ.get("IPCGRADE_HOME", Path(__file__).resolve().parents[1]))
+ASSIGNMENTS = HOME / "assignments"
+RUBRICS = HOME / "rubrics"
+DOCKERFILE = HOME / "docker" / "Dockerfile"
+HARNESS_PACKAGE = Path(__file__).resolve().parent / "harness"

@@ -1,0 +1,171 @@
+"""One disposable container per submission, removed whatever happens.
+
+Every limit is enforced twice: cgroup limits on the container (memory, pids,
+CPU) plus rlimits inside it, and a wall-clock limit both inside (`timeout`
+around the harness) and on the host (kill after the deadline). The container
+has no network, a read-only root, tmpfs scratch space, no new privileges and
+only the capabilities the harness needs to trace and supervise the student uid.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from docker.errors import APIError, DockerException, NotFound
+
+LABEL = "ipcgrade"
+
+# CAP_SETUID/SETGID: drop to the student uid; SYS_PTRACE: strace and /proc/PID/{fd,wchan,syscall};
+# KILL: signal and kill student processes; DAC_OVERRIDE + CHOWN + FOWNER: prepare the student's
+# files; IPC_OWNER: inspect the student's IPC objects.
+HARNESS_CAPS = ["SETUID", "SETGID", "SYS_PTRACE", "KILL", "DAC_OVERRIDE", "CHOWN", "FOWNER", "IPC_OWNER"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: int = 180          # whole harness run for one submission
+    memory: str = "512m"
+    pids: int = 256
+    cpus: float = 1.0
+    work_tmpfs: str = "64m"
+    output_bytes: int = 8 << 20      # the harness's own answer
+
+
+@dataclass
+class SandboxResult:
+    exit_code: int | None
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+    oom_killed: bool = False
+    container_id: str = ""
+
+
+@dataclass
+class ActiveContainers:
+    """Containers of this grader process, so Ctrl-C can kill them all at once."""
+    ids: set = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, cid):
+        with self.lock:
+            self.ids.add(cid)
+
+    def discard(self, cid):
+        with self.lock:
+            self.ids.discard(cid)
+
+    def kill_all(self, client):
+        with self.lock:
+            ids = list(self.ids)
+        for cid in ids:
+            _remove(client, cid)
+
+
+ACTIVE = ActiveContainers()
+
+
+def _remove(client, cid: str) -> None:
+    try:
+        client.api.remove_container(cid, force=True)
+    except NotFound:
+        pass
+    except (APIError, DockerException, requests.RequestException):
+        pass
+
+
+def container_config(image: str, command: list[str], submission: Path, limits: Limits) -> dict:
+    """Keyword arguments for containers.create(); a pure function so tests can inspect it."""
+    return dict(
+        image=image, command=command, detach=True, init=True,
+        network_mode="none", ipc_mode="private",
+        mem_limit=limits.memory, memswap_limit=limits.memory, pids_limit=limits.pids,
+        nano_cpus=int(limits.cpus * 1e9),
+        read_only=True,
+        tmpfs={"/work": f"size={limits.work_tmpfs},mode=755,exec",
+               "/tmp": "size=16m,mode=1777,exec",
+               "/run/ipcgrade": "size=64m,mode=700"},
+        volumes={str(submission.resolve()): {"bind": "/submission", "mode": "ro"}},
+        security_opt=["no-new-privileges"],
+        cap_drop=["ALL"], cap_add=HARNESS_CAPS,
+        ulimits=[{"Name": "nofile", "Soft": 4096, "Hard": 4096}, {"Name": "core", "Soft": 0, "Hard": 0}],
+        # A submission cannot make the kernel hold more than this in SysV objects.
+        sysctls={"kernel.shmmax": str(64 << 20), "kernel.shmall": str((128 << 20) // 4096),
+                 "kernel.shmmni": "256", "kernel.msgmni": "64", "kernel.msgmnb": "16384"},
+        labels={LABEL: "grading", f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}"},
+        environment={"PYTHONDONTWRITEBYTECODE": "1"},
+        stop_signal="SIGKILL",
+    )
+
+
+def run_harness(client, image: str, submission: Path, assignment: str, limits: Limits = Limits(),
+                visible_only: bool = False) -> SandboxResult:
+    """Run the harness for one submission in a fresh container and return what it printed."""
+    command = ["timeout", "-s", "KILL", str(limits.wall_seconds), "python3", "-m", "grader.harness",
+               "--assignment", assignment]
+    if visible_only:
+        command.append("--visible-only")
+    container = client.containers.create(**container_config(image, command, submission, limits))
+    ACTIVE.add(container.id)
+    try:
+        container.start()
+        timed_out = False
+        try:
+            status = container.wait(timeout=limits.wall_seconds + 15)
+            code = status.get("StatusCode")
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            timed_out = True
+            code = None
+            try:
+                container.kill()
+            except (APIError, DockerException):
+                pass
+        state = client.api.inspect_container(container.id).get("State", {})
+        oom = bool(state.get("OOMKilled"))
+        if code == 137 and not oom:
+            timed_out = True  # the in-container `timeout -s KILL` fired
+        out = container.logs(stdout=True, stderr=False)[: limits.output_bytes]
+        err = container.logs(stdout=False, stderr=True)[-20000:]
+        return SandboxResult(code, out, err, timed_out, oom, container.id)
+    finally:
+        _remove(client, container.id)
+        ACTIVE.discard(container.id)
+
+
+def leftover_containers(client) -> list:
+    return client.containers.list(all=True, filters={"label": LABEL})
+
+
+def clean(client) -> int:
+    """Remove every ipcgrade container (from crashed or killed runs)."""
+    n = 0
+    for c in leftover_containers(client):
+        _remove(client, c.id)
+        n += 1
+    return n
+
+
+def clean_orphans(client) -> int:
+    """Remove containers whose grader process on this host is gone (it crashed or was killed)."""
+    n, host = 0, socket.gethostname()
+    for c in leftover_containers(client):
+        owner = c.labels.get(f"{LABEL}.owner", "")
+        h, _, pid = owner.rpartition(":")
+        if h == host and pid.isdigit() and not _pid_alive(int(pid)):
+            _remove(client, c.id)
+            n += 1
+    return n
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
