@@ -29,9 +29,12 @@ def grade(assignment: str, submission: str, workdir: str, include_hidden: bool, 
     build.copy_submission(submission, sub, identity.uid)
     result = build.build(sub, programs, identity.uid, identity.student_env(),
                          cflags=meta.get("build", {}).get("cflags", build.DEFAULT_CFLAGS))
+
     specs = runner.load_checks(adir, include_hidden)
-    ctx = CheckContext(workdir=sub, language=result.language or "", programs=result.programs,
-                       identity=identity, assignment_dir=adir, data=meta.get("harness") or {})
+    cflags = meta.get("build", {}).get("cflags", build.DEFAULT_CFLAGS)
+    ctx = CheckContext(workdir=sub, language=result.language or "", programs=result.programs or
+                       {p: [] for p in programs}, identity=identity, assignment_dir=adir,
+                       data=meta.get("harness") or {}, cflags=cflags, reference_dir=os.path.join(workdir, "ref"))
     try:
         checks = runner.run_checks(ctx, specs, runner.build_outcome(result))
     finally:

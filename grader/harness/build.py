@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 
 from . import limits
@@ -112,3 +113,29 @@ def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags:
     log = "\n".join(logs).strip()
     warnings = [line for line in log.splitlines() if "warning:" in line]
     return BuildResult(ok, language, log, warnings, None if ok else "the programs do not build", progs)
+
+
+def build_reference(assignment_dir: str, programs: list[str], cflags: str, dest: str) -> dict[str, list[str]]:
+    """Build the C reference into execute-only binaries for mix-and-match runs.
+
+    They run as the student uid (so IPC permissions work both ways) yet stay
+    unreadable: root owns them with mode 0711, and the kernel marks a process
+    started from an unreadable binary non-dumpable, so the student can neither
+    read the file nor ptrace or /proc/PID/mem the running reference.
+    """
+    src = os.path.join(assignment_dir, "reference", "c")
+    os.makedirs(dest, mode=0o711, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir="/run/ipcgrade" if os.path.isdir("/run/ipcgrade") else None) as tmp:
+        out = {}
+        for p in programs:
+            binary = os.path.join(tmp, p)
+            r = subprocess.run(["gcc", *cflags.split(), "-o", binary, os.path.join(src, f"{p}.c")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BUILD_SECONDS)
+            if r.returncode != 0:
+                raise RuntimeError(f"the reference {p}.c does not build: {r.stdout.decode(errors='replace')[-800:]}")
+            final = os.path.join(dest, p)
+            shutil.move(binary, final)
+            os.chmod(final, 0o711)
+            out[p] = [final]
+    os.chmod(dest, 0o711)
+    return out

@@ -13,19 +13,22 @@ import subprocess
 import time
 from typing import Any, Callable
 
-from . import diagnose, procfs
+from . import build, diagnose, procfs
 from .api import Fail
-from .spawn import Identity, Run
+from .spawn import DEFAULT_TRACE, Identity, Run
 
 
 class CheckContext:
     def __init__(self, *, workdir: str, language: str, programs: dict[str, list[str]],
                  identity: Identity, assignment_dir: str, data: dict | None = None,
-                 reference_programs: dict[str, list[str]] | None = None):
+                 reference_programs: dict[str, list[str]] | None = None,
+                 cflags: str = build.DEFAULT_CFLAGS, reference_dir: str = "/work/ref"):
         self.workdir = workdir
         self.language = language
         self.programs = programs                    # name -> argv prefix for the student's build
         self.reference_programs = reference_programs or {}
+        self.cflags = cflags
+        self.reference_dir = reference_dir
         self.identity = identity
         self.assignment_dir = assignment_dir
         self.data = data or {}                      # the assignment's `harness:` settings
@@ -35,20 +38,30 @@ class CheckContext:
 
     # ------------------------------------------------------------ running programs
     def command(self, program: str, impl: str = "student") -> list[str]:
+        if impl == "reference" and not self.reference_programs:
+            self.reference_programs = build.build_reference(self.assignment_dir, list(self.programs),
+                                                            self.cflags, self.reference_dir)
         table = self.programs if impl == "student" else self.reference_programs
         if program not in table:
             raise KeyError(f"unknown program {program!r} for {impl}")
         return list(table[program])
 
-    def start(self, program: str, args: list[str] = (), *, stdin: bytes | str | None = None,
+    def start(self, program: str | list[str], args: list[str] = (), *, stdin: bytes | str | None = None,
               keep_stdin: bool = False, trace: str | None = "default", impl: str = "student",
-              label: str | None = None, cwd: str | None = None) -> Run:
-        """Start one of the assignment's programs (or any command, if `program` is a list)."""
+              label: str | None = None, cwd: str | None = None, inject: list[str] = ()) -> Run:
+        """Start one of the assignment's programs (or any command, if `program` is a list).
+
+        impl="reference" runs the assignment's C reference instead of the student's
+        program (mix-and-match), so blame lands on the right side. `inject` takes
+        strace --inject specs, e.g. ["fork:error=EAGAIN:when=1"].
+        """
         argv = (list(program) if isinstance(program, (list, tuple)) else self.command(program, impl)) + [str(a) for a in args]
-        from .spawn import DEFAULT_TRACE
-        run = Run(label or (program if isinstance(program, str) else os.path.basename(argv[0])), argv,
+        default_label = program if isinstance(program, str) else os.path.basename(argv[0])
+        if impl == "reference" and isinstance(program, str):
+            default_label = f"reference {program}"
+        run = Run(label or default_label, argv,
                   cwd=cwd or self.workdir, identity=self.identity, stdin=stdin, keep_stdin=keep_stdin,
-                  trace_set=DEFAULT_TRACE if trace == "default" else trace)
+                  trace_set=DEFAULT_TRACE if trace == "default" else trace, inject=list(inject))
         self.runs.append(run)
         return run
 

@@ -76,7 +76,8 @@ class Run:
 
     def __init__(self, label: str, argv: list[str], *, cwd: str, identity: Identity,
                  stdin: bytes | str | None = None, keep_stdin: bool = False,
-                 trace_set: str | None = DEFAULT_TRACE, extra_env: dict | None = None):
+                 trace_set: str | None = DEFAULT_TRACE, extra_env: dict | None = None,
+                 inject: list[str] = ()):
         Run._seq += 1
         self.label, self.argv = label, argv
         self.identity = identity
@@ -87,8 +88,12 @@ class Run:
             os.makedirs(identity.trace_dir, mode=0o700, exist_ok=True)
             self.trace_path = f"{identity.trace_dir}/{Run._seq:03d}-{label}.trace"
             user = ["-u", identity.user] if identity.user else []
+            # An injected syscall must be traced for strace to tamper with it.
+            injected = [spec.split(":", 1)[0] for spec in inject]
+            trace_set = ",".join([trace_set, *injected])
+            faults = [f"--inject={spec}" for spec in inject]
             cmd = [STRACE, "-f", "-q", "--seccomp-bpf", "-tt", "-s", "200", "-e", f"trace={trace_set}",
-                   "-o", self.trace_path, *user, "--", *argv]
+                   *faults, "-o", self.trace_path, *user, "--", *argv]
         env = identity.student_env()
         env.update(extra_env or {})
         self._cond = threading.Condition()
