@@ -84,7 +84,8 @@ def cmd_selftest(argv: list[str]) -> int:
         case_list = selftest.cases(a)
         book = _grade(a, selftest.submissions(case_list), args.jobs)
         table = Table(title=f"selftest {name}")
-        for col in ("case", "score", "failed checks", "verdict"):
+        table.add_column("case", no_wrap=True)
+        for col in ("score", "failed checks", "verdict"):
             table.add_column(col)
         for case, result, problem in selftest.evaluate(case_list, book):
             failed = ", ".join(c.id for c in result.checks if c.status.value == "failed") or "-"

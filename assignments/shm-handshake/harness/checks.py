@@ -42,8 +42,9 @@ def _flush_hint(run: Run) -> str | None:
             "in Python use print(shmid, flush=True).")
 
 
-def run_session(ctx, n: int) -> Session:
-    master = ctx.start("master", [n])
+def run_session(ctx, n: int, master_impl: str = "student", slave_impl: str = "student") -> Session:
+    """master, then slave with master's first line; either side may be the reference (mix-and-match)."""
+    master = ctx.start("master", [n], impl=master_impl)
     s = Session(n=n, master=master)
     line = master.read_line(SECONDS)
     if line is None:
@@ -71,7 +72,7 @@ def run_session(ctx, n: int) -> Session:
                             hint="Print the value shmget() returned, after checking it is not -1.")
         master.kill()
         return s
-    s.slave = ctx.start("slave", [n], stdin=line + "\n")
+    s.slave = ctx.start("slave", [n], stdin=line + "\n", impl=slave_impl)
     try:
         rc_slave = ctx.finish(s.slave, SECONDS, what=f"slave {n}", others=[master])
         rc_master = ctx.finish(master, SECONDS, what=f"master {n}", others=[s.slave])
@@ -214,6 +215,33 @@ def no_leaks(ctx):
                    hint="Every segment you create must be removed with shmctl(id, IPC_RMID, NULL); "
                         "it stays in the kernel (using memory) until someone removes it. "
                         "`ipcs -m` lists the segments on your own machine.")
+
+
+def _mixed(ctx, master_impl: str, slave_impl: str, blame: str):
+    n = SESSION_N
+    s = run_session(ctx, n, master_impl, slave_impl)
+    if s.id_failure or s.run_failure:
+        failure = s.id_failure or s.run_failure
+        failure.message = f"with the reference {blame == 'master' and 'slave' or 'master'}: {failure.message}"
+        raise failure
+    expected = f"sum={sum(i * i for i in range(1, n + 1))}"
+    if s.sum_line() != expected:
+        raise Fail(f"your {blame} with the reference {'slave' if blame == 'master' else 'master'} "
+                   f"gives the wrong sum for N={n}", expected=expected, observed=repr(s.sum_line()),
+                   hint=(f"The reference {'slave' if blame == 'master' else 'master'} is known to be right, "
+                         f"so the problem is in your {blame}."))
+
+
+@check("master-with-reference-slave", depends=["master-prints-shmid"])
+def master_with_reference_slave(ctx):
+    """Your master works with the reference slave (so a wrong sum is master's fault)"""
+    _mixed(ctx, "student", "reference", "master")
+
+
+@check("slave-with-reference-master")
+def slave_with_reference_master(ctx):
+    """Your slave works with the reference master (so a wrong sum is slave's fault)"""
+    _mixed(ctx, "reference", "student", "slave")
 
 
 def _int(text: str) -> int | None:
