@@ -105,11 +105,17 @@ def container_config(image: str, command: list[str], submission: Path, limits: L
 def run_harness(client, image: str, submission: Path, assignment: str, limits: Limits = Limits(),
                 visible_only: bool = False) -> SandboxResult:
     """Run the harness for one submission in a fresh container and return what it printed."""
-    command = ["timeout", "-s", "KILL", str(limits.wall_seconds), "python3", "-m", "grader.harness",
-               "--assignment", assignment]
-    if visible_only:
-        command.append("--visible-only")
-    container = client.containers.create(**container_config(image, command, submission, limits))
+    args = ["--assignment", assignment] + (["--visible-only"] if visible_only else [])
+    return run_in_container(client, image, submission, ["python3", "-m", "grader.harness", *args], limits)
+
+
+def run_in_container(client, image: str, mount: Path, command: list[str], limits: Limits = Limits()) -> SandboxResult:
+    """Run `command` (a harness entry point) in a fresh container with `mount` at /submission (read-only).
+
+    The container is removed whatever happens: normal exit, timeout, exception or Ctrl-C.
+    """
+    command = ["timeout", "-s", "KILL", str(limits.wall_seconds), *command]
+    container = client.containers.create(**container_config(image, command, mount, limits))
     ACTIVE.add(container.id)
     try:
         container.start()

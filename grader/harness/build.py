@@ -87,6 +87,7 @@ def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags:
     if problem:
         return BuildResult(False, None, problem=problem)
     logs, ok = [], True
+    env = {**env, "LC_ALL": "C"}  # plain ASCII quotes in compiler messages
     if language == "c":
         if "Makefile" in files or "makefile" in files:
             rc, out = _run(["make"], workdir, uid, env)
