@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import dockerenv, sandbox
 from .assignments import Assignment
 from .dockerenv import DockerUnavailable
-from .grading import grade_submission
+from .grading import HarnessRunner, docker_runner, grade_submission
 from .image import ensure_image
 from .models import Gradebook, Submission, SubmissionResult
 from .score import error_result
@@ -23,19 +23,22 @@ def default_jobs() -> int:
 
 def grade_all(assignment: Assignment, submissions: list[Submission], *, jobs: int | None = None,
               visible_only: bool = False, console: Console | None = None,
-              limits: sandbox.Limits = sandbox.Limits()) -> Gradebook:
+              limits: sandbox.Limits = sandbox.Limits(), runner: HarnessRunner | None = None) -> Gradebook:
     """Grade every submission; a failure of one never loses the others' results."""
     console = console or Console(stderr=True)
-    client = dockerenv.client()
-    image = ensure_image(client)
-    sandbox.clean_orphans(client)
+    if runner is None:
+        client = dockerenv.client()
+        runner = docker_runner(client, ensure_image(client), limits)
+        sandbox.clean_orphans(client)
+    else:
+        client = None
     results: dict[int, SubmissionResult] = {}
     docker_down: str | None = None
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
     with progress, ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
         task = progress.add_task(assignment.name, total=len(submissions))
-        futures = {pool.submit(grade_submission, client, image, assignment, sub, limits, visible_only): i
+        futures = {pool.submit(grade_submission, runner, assignment, sub, visible_only): i
                    for i, sub in enumerate(submissions)}
         try:
             for fut in as_completed(futures):
@@ -52,7 +55,8 @@ def grade_all(assignment: Assignment, submissions: list[Submission], *, jobs: in
                 progress.advance(task)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
-            sandbox.ACTIVE.kill_all(client)
+            if client is not None:
+                sandbox.ACTIVE.kill_all(client)
             raise
     if docker_down:
         console.print(f"[red]The Docker daemon failed during the batch:[/red] {docker_down}\n"

@@ -25,14 +25,17 @@ from .assignments import AssignmentError
 from .discover import DiscoveryError, discover
 from .dockerenv import DockerUnavailable
 from .image import ImageError
+from .localrun import LocalRunnerUnavailable
+from .selfcheck import CheckUsageError
+from .kit import KitError
 from .models import Gradebook
-from .report import write_outputs
+from .report import FORMATS, write_outputs
 from .report.terminal import summary_table
 from .rubric import cross_check
 from .yamlfile import ConfigError
 
-SUBCOMMANDS = ("selftest", "image", "clean", "validate")
-EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError)
+EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
+                   CheckUsageError, LocalRunnerUnavailable, KitError)
 
 err = Console(stderr=True)
 out = Console()
@@ -50,12 +53,16 @@ def cmd_grade(argv: list[str]) -> int:
     ap.add_argument("-a", "--assignment", required=True)
     ap.add_argument("-o", "--out", type=Path, default=Path("results"), help="output folder (default: results)")
     ap.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
+    ap.add_argument("--format", choices=sorted(FORMATS), help="also print the gradebook in this format on stdout")
     args = ap.parse_args(argv)
     assignment = assignments.load(args.assignment)
     with tempfile.TemporaryDirectory(prefix="ipcgrade-staging-") as staging:
         subs = discover(args.submissions, Path(staging))
         book = _grade(assignment, subs, args.jobs)
     write_outputs(book, args.out)
+    if args.format:
+        print(FORMATS[args.format](book))
+        return 0
     out.print(summary_table(book))
     graded = sum(1 for s in book.submissions if s.status == "graded")
     out.print(f"{graded} of {len(book.submissions)} submissions graded; gradebook in {args.out}/ "
@@ -143,7 +150,9 @@ def cmd_validate(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate}
+    from . import kit, selfcheck
+    handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
+                "check": selfcheck.main, "kit": kit.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -1,8 +1,16 @@
-"""Grade one submission: sandbox run -> harness report -> score. Never raises for bad student input."""
+"""Grade one submission: run the harness (container or local namespaces) -> report -> score.
+
+Never raises for bad student input: every problem becomes an error verdict.
+Only a failing Docker daemon propagates (DockerUnavailable), so a batch can say
+so once instead of blaming every student.
+"""
 from __future__ import annotations
 
 import time
+from typing import Callable
 
+import requests
+from docker.errors import DockerException
 from pydantic import ValidationError
 
 from . import sandbox
@@ -11,34 +19,44 @@ from .dockerenv import DockerUnavailable
 from .models import HarnessReport, Submission, SubmissionResult
 from .score import error_result, score
 
-import requests
-from docker.errors import DockerException
+# (submission folder, assignment name, visible_only) -> what the harness printed
+HarnessRunner = Callable[[object, str, bool], sandbox.SandboxResult]
 
 
-def grade_submission(client, image: str, assignment: Assignment, sub: Submission,
-                     limits: sandbox.Limits = sandbox.Limits(), visible_only: bool = False) -> SubmissionResult:
-    t0 = time.monotonic()
+def docker_runner(client, image: str, limits: sandbox.Limits = sandbox.Limits()) -> HarnessRunner:
+    def run(path, assignment: str, visible_only: bool) -> sandbox.SandboxResult:
+        try:
+            return sandbox.run_harness(client, image, path, assignment, limits, visible_only)
+        except (DockerException, requests.RequestException) as e:
+            raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
+    run.limits = limits
+    return run
 
-    def error(msg: str) -> SubmissionResult:
-        return error_result(sub.student, msg, assignment.rubric, seconds=time.monotonic() - t0)
 
-    if sub.problem:
-        return error(sub.problem)
-    try:
-        res = sandbox.run_harness(client, image, sub.path, assignment.name, limits, visible_only)
-    except (DockerException, requests.RequestException) as e:
-        raise DockerUnavailable(f"the Docker daemon failed while grading {sub.student}: {e}") from None
+def parse_report(res: sandbox.SandboxResult, limits: sandbox.Limits) -> HarnessReport | str:
+    """The harness's report, or why there is none (a one-line reason for the gradebook)."""
     if res.oom_killed:
-        return error(f"the grading run hit the memory limit ({limits.memory}); "
-                     "a program allocated far more memory than this assignment needs")
+        return (f"the grading run hit the memory limit ({limits.memory}); "
+                "a program allocated far more memory than this assignment needs")
     if res.timed_out:
-        return error(f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)")
-    text = res.stdout.decode(errors="replace").strip().splitlines()
+        return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)"
+    lines = res.stdout.decode(errors="replace").strip().splitlines()
     try:
-        report = HarnessReport.model_validate_json(text[-1] if text else "")
+        return HarnessReport.model_validate_json(lines[-1] if lines else "")
     except (ValidationError, ValueError):
         tail = res.stderr.decode(errors="replace")[-1500:]
-        return error(f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip())
+        return f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
+
+
+def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission,
+                     visible_only: bool = False) -> SubmissionResult:
+    t0 = time.monotonic()
+    if sub.problem:
+        return error_result(sub.student, sub.problem, assignment.rubric, seconds=time.monotonic() - t0)
+    report = parse_report(run(sub.path, assignment.name, visible_only), getattr(run, "limits", sandbox.Limits()))
+    if isinstance(report, str):
+        return error_result(sub.student, report, assignment.rubric, seconds=time.monotonic() - t0)
     if report.assignment != assignment.name:
-        return error("internal error: the harness answered for another assignment")
+        return error_result(sub.student, "internal error: the harness answered for another assignment",
+                            assignment.rubric, seconds=time.monotonic() - t0)
     return score(report, assignment.rubric, sub.student, seconds=time.monotonic() - t0)

@@ -37,6 +37,7 @@ class CheckOutcome(BaseModel):
     hint: str | None = None
     hidden: bool = False
     advisory: bool = False
+    deferred: bool = False      # needs what only the instructor's copy has (the reference); runs at grading time
     seconds: float = 0.0
 
 

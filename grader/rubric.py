@@ -71,6 +71,8 @@ class Rubric(BaseModel):
 
     assignment: str = Field(min_length=1)
     checks: dict[CheckId, RubricEntry]
+    # Set only in a student kit's rubric, whose hidden checks are left out: how many there are.
+    hidden_checks: int | None = Field(default=None, ge=0)
 
     def points(self, check_id: str) -> float:
         """Points for `check_id`; a check the rubric does not mention is worth nothing."""

@@ -57,3 +57,26 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "integration" in item.path.parts and not item.get_closest_marker("docker"):
             item.add_marker(pytest.mark.docker)
+
+
+_FULL_GRADES: dict = {}
+
+
+@pytest.fixture(scope="session")
+def full_grades(docker_client):
+    """name -> (selftest cases, Gradebook of all of them graded in full by Docker), computed once a session."""
+    from grader import assignments, selftest
+    from grader.batch import grade_all
+
+    def get(name: str):
+        if name not in _FULL_GRADES:
+            a = assignments.load(name)
+            cases = selftest.cases(a)
+            _FULL_GRADES[name] = (cases, grade_all(a, selftest.submissions(cases)))
+        return _FULL_GRADES[name]
+    return get
+
+
+def visible_statuses(result) -> dict:
+    """What a student's self-check must agree on: the status of every visible, runnable check."""
+    return {c.id: c.status.value for c in result.checks if not c.hidden and not c.outcome.deferred}

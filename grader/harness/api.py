@@ -47,6 +47,10 @@ class Fail(Exception):
         return self
 
 
+class ReferenceUnavailable(Exception):
+    """A mix-and-match check needs the reference solution, which this copy (a student kit) lacks."""
+
+
 def require(condition: bool, message: str, **details) -> None:
     """Fail with `message` (and any Fail fields) unless `condition` holds."""
     if not condition:

@@ -125,6 +125,9 @@ def build_reference(assignment_dir: str, programs: list[str], cflags: str, dest:
     read the file nor ptrace or /proc/PID/mem the running reference.
     """
     src = os.path.join(assignment_dir, "reference", "c")
+    if not os.path.isdir(src):
+        from .api import ReferenceUnavailable
+        raise ReferenceUnavailable(src)
     os.makedirs(dest, mode=0o711, exist_ok=True)
     with tempfile.TemporaryDirectory(dir="/run/ipcgrade" if os.path.isdir("/run/ipcgrade") else None) as tmp:
         out = {}

@@ -104,12 +104,17 @@ class CheckContext:
 
     def kill_student_processes(self) -> None:
         """Everything running as the student uid dies, including daemonised escapees."""
-        if self.identity.uid is None:
+        if self.identity.kill_scope == "namespace":
+            protected = _ancestors(os.getpid())
+            victims = lambda: [p for p in procfs.all_pids() if p not in protected]  # noqa: E731
+        elif self.identity.uid is None:
             for r in self.runs:
                 r.kill()
             return
+        else:
+            victims = lambda: [p for p in procfs.pids_of_uid(self.identity.uid) if p != os.getpid()]  # noqa: E731
         for _ in range(50):
-            pids = [p for p in procfs.pids_of_uid(self.identity.uid) if p != os.getpid()]
+            pids = victims()
             if not pids:
                 return
             for p in pids:
@@ -137,3 +142,15 @@ class CheckContext:
                 r.kill()
         self.runs.clear()
         self.remove_ipc_objects()
+
+
+def _ancestors(pid: int) -> set[int]:
+    """pid and every process above it (never to be killed by cleanup)."""
+    out = {pid, 0}
+    while pid > 1:
+        st = procfs.read_stat(pid)
+        if st is None:
+            break
+        pid = st.ppid
+        out.add(pid)
+    return out

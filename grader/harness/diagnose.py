@@ -10,11 +10,21 @@ from . import pipes, procfs
 
 
 def student_processes(uid: int | None, roots: list[int] = ()) -> list[procfs.ProcessSnapshot]:
-    pids = procfs.pids_of_uid(uid) if uid is not None else []
-    for r in roots:
-        if r is not None and r not in pids:
-            pids.append(r)
-    return [s for s in (procfs.snapshot(p) for p in sorted(pids)) if s is not None]
+    """Every process of the student uid, plus the given roots and all their descendants."""
+    pids = set(procfs.pids_of_uid(uid)) if uid is not None else set()
+    parent = {}
+    for p in procfs.all_pids():
+        st = procfs.read_stat(p)
+        if st:
+            parent[p] = st.ppid
+    wanted = {r for r in roots if r is not None}
+    for p in parent:
+        q = p
+        while q in parent and q not in wanted and q > 1:
+            q = parent[q]
+        if q in wanted:
+            pids.add(p)
+    return [s for s in (procfs.snapshot(p) for p in sorted(pids | wanted)) if s is not None]
 
 
 def _what(s: procfs.ProcessSnapshot) -> str:

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from .api import CheckSpec, Fail
+from .api import CheckSpec, Fail, ReferenceUnavailable
 
 BUILD_CHECK_ID = "build"
 
@@ -60,8 +60,8 @@ def load_checks(assignment_dir: str, include_hidden: bool) -> list[CheckSpec]:
 
 
 def outcome(spec_id: str, name: str, status: str, *, hidden=False, advisory=False, seconds=0.0,
-            message="", expected=None, observed=None, evidence=(), hint=None) -> dict:
-    return {"id": spec_id, "name": name, "status": status, "message": message, "expected": expected,
+            message="", expected=None, observed=None, evidence=(), hint=None, deferred=False) -> dict:
+    return {"deferred": deferred, "id": spec_id, "name": name, "status": status, "message": message, "expected": expected,
             "observed": observed, "evidence": [{"label": l, "text": t} for l, t in evidence],
             "hint": hint, "hidden": hidden, "advisory": advisory, "seconds": round(seconds, 3)}
 
@@ -88,6 +88,10 @@ def run_checks(ctx, specs: list[CheckSpec], build_outcome: dict) -> list[dict]:
                 ctx.reset()
                 spec.func(ctx)
                 res = outcome(spec.id, spec.name, "passed", seconds=time.monotonic() - t0, **common)
+            except ReferenceUnavailable:
+                res = outcome(spec.id, spec.name, "skipped", deferred=True, **common,
+                              message="This check runs your program together with the reference solution; "
+                                      "it runs at grading time.")
             except Fail as f:
                 res = outcome(spec.id, spec.name, "failed", seconds=time.monotonic() - t0, message=f.message,
                               expected=f.expected, observed=f.observed, evidence=f.evidence, hint=f.hint, **common)

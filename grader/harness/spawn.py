@@ -28,6 +28,9 @@ class Identity:
     uid: int | None = 2000
     trace_dir: str = "/run/ipcgrade/traces"
     env: dict | None = None
+    # "uid": student processes are those of the student uid (the container);
+    # "namespace": everything in this PID namespace but the harness (the local runner).
+    kill_scope: str = "uid"
 
     def student_env(self) -> dict:
         return dict(self.env or {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "LANG": "C.UTF-8",

@@ -1,0 +1,345 @@
+"""Signals as the kernel and the trace show them: masks, delivery, and handler spans.
+
+Three kinds of helpers, usable by any assignment that sends or catches signals:
+
+- /proc masks: `signal_state(pid)` decodes SigCgt (caught), SigIgn (ignored),
+  SigBlk (blocked) and SigPnd/ShdPnd (pending) of /proc/PID/status into signal
+  names (`procfs.signal_mask` does the bit arithmetic: signal N is bit N-1).
+- Delivery: `wait_until_asleep(pid)` waits until a process sleeps in a system
+  call (so a signal sent now finds it waiting, not still starting up), and
+  `send_and_await(run, SIGINT, "caught SIGINT")` sends a signal and waits for
+  the line that answers it, keeping any other lines it read on the way.
+- The trace: `sigactions(trace)` lists the rt_sigaction calls with their
+  handler and flags decoded, and `handler_spans(trace)` cuts out each run of a
+  signal handler: the events of one pid between strace's `--- SIGINT {...} ---`
+  delivery line and the `rt_sigreturn` that ends that handler. Whatever the
+  handler did (a write, say) is in the span.
+
+strace 6.1 prints a delivery and the handler's return like this:
+
+    27 08:17:38.105102 --- SIGINT {si_signo=SIGINT, si_code=SI_USER, si_pid=1, si_uid=0} ---
+    27 08:17:38.105139 write(1, "in handler\\n", 11) = 11
+    27 08:17:38.105162 rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)
+
+A delivery opens a span only when the pid has a handler for that signal at that
+moment: strace also shows signals that are ignored or take their default action
+(no rt_sigreturn follows those). Dispositions are followed through the trace:
+rt_sigaction sets them, a fork copies them, a thread shares them, execve resets
+handled signals to the default, and SA_RESETHAND resets a handler once it has
+been delivered. A handler that never returns (it called exit, or the trace
+ended) leaves its span open: `returned` is False.
+"""
+from __future__ import annotations
+
+import re
+import signal as _signal
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import procfs
+from .trace import Event, SignalEvent, Syscall, Trace
+
+# ---------------------------------------------------------------- names and masks
+
+
+def name(signum: int) -> str:
+    """SIGINT for 2; SIGRTMIN+3 style names for real-time signals."""
+    try:
+        return _signal.Signals(signum).name
+    except ValueError:
+        rtmin = int(_signal.SIGRTMIN)
+        return f"SIGRTMIN+{signum - rtmin}" if signum >= rtmin else f"signal {signum}"
+
+
+def number(signame: str) -> int | None:
+    try:
+        return int(getattr(_signal, signame))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def decode_mask(hex_mask: str) -> list[str]:
+    """A SigCgt/SigIgn/SigBlk/SigPnd hex mask as signal names, in signal-number order."""
+    return [name(n) for n in sorted(procfs.signal_mask(hex_mask))]
+
+
+@dataclass
+class SignalState:
+    """The signal masks of one process at one moment (from /proc/PID/status)."""
+    pid: int
+    caught: list[str] = field(default_factory=list)     # SigCgt: a handler is installed
+    ignored: list[str] = field(default_factory=list)    # SigIgn
+    blocked: list[str] = field(default_factory=list)    # SigBlk
+    pending: list[str] = field(default_factory=list)    # SigPnd (thread) and ShdPnd (process)
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def catches(self, signame: str) -> bool:
+        return signame in self.caught
+
+    def describe(self) -> str:
+        def row(label: str, key: str, names: list[str]) -> str:
+            return f"{label:8} {key} {self.raw.get(key, '?')}: {' '.join(names) or '(none)'}"
+        return "\n".join([row("caught", "SigCgt", self.caught), row("ignored", "SigIgn", self.ignored),
+                          row("blocked", "SigBlk", self.blocked),
+                          row("pending", "SigPnd", self.pending)])
+
+
+def parse_signal_state(pid: int, status: dict[str, str]) -> SignalState:
+    keys = ("SigCgt", "SigIgn", "SigBlk", "SigPnd", "ShdPnd")
+    raw = {k: status[k] for k in keys if k in status}
+    pending = sorted(set(decode_mask(raw.get("SigPnd", "0"))) | set(decode_mask(raw.get("ShdPnd", "0"))),
+                     key=lambda s: number(s) or 0)
+    return SignalState(pid=pid, caught=decode_mask(raw.get("SigCgt", "0")),
+                       ignored=decode_mask(raw.get("SigIgn", "0")),
+                       blocked=decode_mask(raw.get("SigBlk", "0")), pending=pending, raw=raw)
+
+
+def signal_state(pid: int) -> SignalState | None:
+    """The masks of a live process, or None once it has gone."""
+    status = procfs.read_status(pid)
+    return parse_signal_state(pid, status) if status else None
+
+
+# ---------------------------------------------------------------- waiting and delivery
+
+@dataclass
+class Asleep:
+    """Where a process was when `wait_until_asleep` returned."""
+    pid: int
+    asleep: bool                 # sleeping (state S or D) inside a system call
+    exited: bool = False
+    state: str = ""
+    syscall: str = ""
+    wchan: str = ""
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        if self.exited:
+            return f"pid {self.pid} had exited"
+        where = self.syscall or "no system call"
+        state = procfs.STATE_NAMES.get(self.state, self.state)
+        verdict = "asleep" if self.asleep else f"not asleep after {self.seconds:.1f} s"
+        return f"pid {self.pid} {verdict}: {state}, in {where}" + (f" (wchan {self.wchan})" if self.wchan else "")
+
+
+def _syscall(pid: int) -> str:
+    text = procfs.read_current_syscall(pid)
+    return "" if not text or text.startswith(("running", "(")) else text
+
+
+def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) -> Asleep:
+    """Poll until `pid` sleeps in a system call (pause, sigsuspend, read...), or `timeout` passes.
+
+    Sending a signal only then means the program is past its start-up: its
+    handlers are in place and the signal interrupts its wait. A busy-waiting
+    program never sleeps: this returns after `timeout` with asleep=False, and
+    the caller may send the signal anyway.
+    """
+    t0 = time.monotonic()
+    last = Asleep(pid=pid or 0, asleep=False)
+    if pid is None:
+        last.exited = True
+        return last
+    while True:
+        st = procfs.read_stat(pid)
+        if st is None or st.state in ("Z", "X"):
+            return Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
+        sc = _syscall(pid) if st.state in ("S", "D") else ""
+        last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)
+        if last.asleep:
+            last.wchan = procfs.read_wchan(pid)
+            return last
+        if time.monotonic() - t0 >= timeout:
+            last.wchan = procfs.read_wchan(pid)
+            return last
+        time.sleep(interval)
+
+
+@dataclass
+class Delivery:
+    """One signal sent by `send_and_await`, and what came back."""
+    signum: int
+    before: Asleep                          # where the process was when the signal was sent
+    line: str | None = None                 # the line that answered, or None
+    other_lines: list[str] = field(default_factory=list)   # lines read on the way that did not match
+    exited: bool = False                    # the process ended instead of answering
+    exit_text: str = ""                     # e.g. "killed by SIGINT"
+    seconds: float = 0.0                    # from the signal to the answer (or giving up)
+
+    @property
+    def signame(self) -> str:
+        return name(self.signum)
+
+    @property
+    def answered(self) -> bool:
+        return self.line is not None
+
+
+def send_and_await(run, signum: int, want: str | Callable[[str], bool], *, timeout: float = 5.0,
+                   settle: float = 2.0) -> Delivery:
+    """Wait (up to `settle` s) until the run's process sleeps, send `signum`, await a matching line.
+
+    `want` is a line prefix or a predicate. Lines that do not match are kept in
+    `other_lines`. On EOF or timeout `line` is None, and `exited` says whether
+    the process ended (then `exit_text` says how).
+    """
+    match = want if callable(want) else (lambda line, p=want: line.startswith(p))
+    before = wait_until_asleep(run.pid, settle)
+    d = Delivery(signum=signum, before=before)
+    t0 = time.monotonic()
+    run.signal(signum)
+    while True:
+        left = timeout - (time.monotonic() - t0)
+        line = run.read_line(max(0.0, left)) if left > 0 else None
+        if line is None:
+            break
+        if match(line):
+            d.line = line
+            break
+        d.other_lines.append(line)
+    d.seconds = time.monotonic() - t0
+    if d.line is None and run.wait(0.3) is not None:
+        d.exited, d.exit_text = True, run.describe_exit()
+    return d
+
+
+# ---------------------------------------------------------------- rt_sigaction in the trace
+
+_SA_HANDLER = re.compile(r"sa_handler=(?P<h>[^,}]+)")
+_SA_FLAGS = re.compile(r"sa_flags=(?P<f>[^,}]+)")
+
+
+@dataclass
+class Sigaction:
+    """One rt_sigaction call: which signal, and the new action if it set one."""
+    call: Syscall
+    signal: str                   # "SIGINT"
+    handler: str | None           # "SIG_DFL", "SIG_IGN", "0x55d1...", or None when only queried (act NULL)
+    flags: list[str] = field(default_factory=list)   # e.g. ["SA_RESTORER", "SA_RESTART"]
+
+    @property
+    def sets(self) -> bool:
+        """It changed the disposition (an action was given and the call succeeded)."""
+        return self.handler is not None and not self.call.failed
+
+    @property
+    def installs_handler(self) -> bool:
+        """It installed a function as handler (not SIG_DFL or SIG_IGN)."""
+        return self.sets and self.handler not in ("SIG_DFL", "SIG_IGN")
+
+    @property
+    def one_shot(self) -> bool:
+        return "SA_RESETHAND" in self.flags or "SA_ONESHOT" in self.flags
+
+
+def parse_sigaction(call: Syscall) -> Sigaction:
+    act = call.arg(1)
+    handler, flags = None, []
+    if act.startswith("{"):
+        hm, fm = _SA_HANDLER.search(act), _SA_FLAGS.search(act)
+        handler = hm.group("h").strip() if hm else "?"
+        flags = [f.strip() for f in fm.group("f").split("|")] if fm else []
+    return Sigaction(call=call, signal=call.arg(0), handler=handler, flags=flags)
+
+
+def sigactions(trace: Trace, signame: str | None = None, pid: int | None = None) -> list[Sigaction]:
+    """The rt_sigaction calls of a trace (for one signal and/or pid), decoded, in order."""
+    out = [parse_sigaction(c) for c in trace.calls("rt_sigaction", pid)]
+    return [s for s in out if signame is None or s.signal == signame]
+
+
+# ---------------------------------------------------------------- handler spans
+
+
+@dataclass
+class HandlerSpan:
+    """What one pid did while one signal handler ran."""
+    pid: int
+    signal: str
+    delivery: SignalEvent
+    events: list[Event] = field(default_factory=list)    # between delivery and rt_sigreturn (nested spans included)
+    end: Syscall | None = None                           # the rt_sigreturn, None if the handler never returned
+    depth: int = 0                                       # 0, or 1+ for a handler that interrupted another
+
+    @property
+    def returned(self) -> bool:
+        return self.end is not None
+
+    def calls(self, name: str | None = None) -> list[Syscall]:
+        return [e for e in self.events if isinstance(e, Syscall) and (name is None or e.name == name)]
+
+    def writes(self, fds: tuple[str, ...] | None = None) -> list[Syscall]:
+        """write-family calls in the handler, optionally only to some fds (e.g. ("1", "2"))."""
+        out = [c for c in self.calls() if c.name in ("write", "writev", "pwrite64", "pwritev", "pwritev2")]
+        return [c for c in out if fds is None or c.arg(0).split("<")[0] in fds]
+
+    def excerpt(self, limit: int = 10) -> str:
+        lines = [self.delivery.raw] + [e.raw for e in self.events[:limit]]
+        if len(self.events) > limit:
+            lines.append(f"... ({len(self.events) - limit} more)")
+        lines.append(self.end.raw if self.end else "(the handler never returned: no rt_sigreturn)")
+        return "\n".join(lines)
+
+
+_CLONE_THREAD = re.compile(r"\bCLONE_THREAD\b")
+
+
+def handler_spans(trace: Trace, pid: int | None = None, signame: str | None = None) -> list[HandlerSpan]:
+    """Every run of a signal handler in the trace, in delivery order (optionally for one pid/signal)."""
+    tables: dict[int, dict[str, str]] = {}      # pid -> signal -> "handler" | "SIG_DFL" | "SIG_IGN"
+    oneshot: dict[int, dict[str, bool]] = {}    # shared like tables
+    stacks: dict[int, list[HandlerSpan]] = {}
+    spans: list[HandlerSpan] = []
+
+    def table(p: int) -> dict[str, str]:
+        return tables.setdefault(p, {})
+
+    def oneshots(p: int) -> dict[str, bool]:
+        return oneshot.setdefault(p, {})
+
+    for ev in trace.events:
+        p = ev.pid
+        for span in stacks.get(p, []):       # every open handler of this pid sees the event
+            span.events.append(ev)
+        if isinstance(ev, SignalEvent):
+            disp = table(p).get(ev.signal, "SIG_DFL")
+            if disp == "handler":
+                stack = stacks.setdefault(p, [])
+                span = HandlerSpan(pid=p, signal=ev.signal, delivery=ev, depth=len(stack))
+                stack.append(span)
+                spans.append(span)
+                if oneshots(p).get(ev.signal):
+                    table(p)[ev.signal] = "SIG_DFL"
+                    oneshots(p)[ev.signal] = False
+            continue
+        if not isinstance(ev, Syscall):
+            continue
+        if ev.name == "rt_sigreturn":
+            stack = stacks.get(p)
+            if stack:
+                span = stack.pop()
+                span.events.pop()            # the rt_sigreturn itself was appended above
+                span.end = ev
+        elif ev.name == "rt_sigaction":
+            sa = parse_sigaction(ev)
+            if sa.sets:
+                table(p)[sa.signal] = sa.handler if sa.handler in ("SIG_DFL", "SIG_IGN") else "handler"
+                oneshots(p)[sa.signal] = sa.one_shot
+        elif ev.name in ("clone", "clone3", "fork", "vfork") and ev.ret and ev.ret > 0 and not ev.failed:
+            # strace may show the child's first calls before the parent's clone returns:
+            # what the child already set overrides what it inherited.
+            child = ev.ret
+            own, own_once = tables.get(child, {}), oneshot.get(child, {})
+            if ev.name in ("clone", "clone3") and _CLONE_THREAD.search(" ".join(ev.args)):
+                table(p).update(own)                                   # threads share dispositions
+                oneshots(p).update(own_once)
+                tables[child], oneshot[child] = table(p), oneshots(p)
+            else:
+                tables[child] = {**table(p), **own}
+                oneshot[child] = {**oneshots(p), **own_once}
+        elif ev.name == "execve" and not ev.failed and ev.ret == 0:
+            fresh = {s: d for s, d in table(p).items() if d == "SIG_IGN"}
+            tables[p], oneshot[p] = fresh, {}
+            stacks.pop(p, None)
+    return [s for s in spans if (pid is None or s.pid == pid) and (signame is None or s.signal == signame)]

@@ -1,0 +1,103 @@
+"""`grade check` (student self-check, Docker or local namespaces) gives the instructor's verdicts."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from junitparser import JUnitXml
+
+from grader import assignments, cli, localrun
+from grader.batch import grade_all
+from grader.report.gradescope import gradescope_fields_ok
+
+from conftest import REPO, visible_statuses
+
+NAMES = assignments.available()
+
+
+def _check(case, name, out):
+    """`grade check FOLDER -a NAME -o OUT`: its exit status and its JSON gradebook entry."""
+    code = cli.main(["check", str(case.path), "-a", name, "-o", str(out), "--format", "json"])
+    return code, json.loads((out / "grades.json").read_text())["submissions"][0]
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", NAMES)
+def test_grade_check_agrees_with_batch_grading(name, full_grades, tmp_path):
+    cases, book = full_grades(name)
+    with ThreadPoolExecutor(2) as pool:
+        checked = list(pool.map(lambda ic: _check(ic[1], name, tmp_path / str(ic[0])), enumerate(cases)))
+    for case, result, (code, doc) in zip(cases, book.submissions, checked):
+        batch = visible_statuses(result)
+        mine = {c["id"]: c["status"] for c in doc["checks"]}
+        assert mine == batch, case.name
+        assert code == (0 if all(s == "passed" for s in batch.values()) else 1), case.name
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", NAMES)
+def test_local_runner_agrees_with_docker(name, full_grades):
+    cases, book = full_grades(name)
+    a = assignments.load(name)
+    local = grade_all(a, [s.model_copy() for s in __import__("grader.selftest").selftest.submissions(cases)],
+                      visible_only=True, runner=localrun.runner())
+    for case, docker_result, local_result in zip(cases, book.submissions, local.submissions):
+        assert visible_statuses(local_result) == visible_statuses(docker_result), case.name
+
+
+def test_local_runner_says_when_user_namespaces_are_missing(monkeypatch):
+    monkeypatch.setattr(localrun, "UNSHARE", ["false"])
+    with pytest.raises(localrun.LocalRunnerUnavailable, match="user namespaces are unavailable"):
+        localrun.check_available()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kit_holds_no_hidden_checks_references_or_mutants(name, tmp_path):
+    a = assignments.load(name)
+    kit = tmp_path / "kit"
+    assert cli.main(["kit", name, "-o", str(kit)]) == 0
+    text = "\n".join(p.read_text(errors="replace") for p in kit.rglob("*") if p.is_file())
+    names = {p.relative_to(kit).as_posix() for p in kit.rglob("*") if p.is_file()}
+    assert not any("reference" in n or "mutant" in n or "hidden" in n for n in names)
+    hidden = a.dir / "harness" / "hidden_checks.py"
+    if hidden.exists():
+        from grader.harness.runner import load_checks
+        visible_ids = {c.id for c in load_checks(str(a.dir), include_hidden=False)}
+        for spec in load_checks(str(a.dir), include_hidden=True):
+            if spec.id not in visible_ids:
+                assert spec.id not in text and spec.name not in text
+    secret_files = [*a.reference_dir.rglob("*.*"), *a.mutants_dir.rglob("*.*")]
+    for f in secret_files:
+        body = f.read_text(errors="replace").strip()
+        if len(body) > 200:  # any whole reference or mutant source
+            assert body not in text, f
+    assert (kit / ".grade.yaml").read_text().startswith(f"assignment: {name}")
+    for must in ("README.md", ".github/workflows/grade.yml", ".gitlab-ci.yml", f".ipcgrade/rubrics/{name}.yaml"):
+        assert (kit / must).is_file()
+
+
+@pytest.mark.docker
+def test_kit_self_check_runs_visible_checks_and_defers_the_rest(tmp_path, docker_client, capsys):
+    kit = tmp_path / "kit"
+    assert cli.main(["kit", "shm-handshake", "-o", str(kit)]) == 0
+    for f in (REPO / "assignments/shm-handshake/reference/c").iterdir():
+        (kit / f.name).write_bytes(f.read_bytes())
+    capsys.readouterr()
+    assert cli.main(["check", str(kit)]) == 0
+    out = capsys.readouterr().out
+    assert "3 more check(s) run at grading time" in out and "Score: 10 / 10" in out.replace("\n", " ")
+
+
+@pytest.mark.docker
+def test_report_formats_parse_in_real_consumers(tmp_path, docker_client, capsys):
+    demo = REPO / "demo" / "shm-handshake"
+    out = tmp_path / "out"
+    assert cli.main([str(demo), "-a", "shm-handshake", "-o", str(out), "--format", "junit"]) == 0
+    xml = JUnitXml.fromstring(capsys.readouterr().out)
+    suites = {s.name: s for s in xml}
+    assert suites["alice"].failures == 0 and suites["carol"].failures == 2
+    assert JUnitXml.fromfile(str(out / "junit.xml"))
+    for sub in json.loads((out / "grades.json").read_text())["submissions"]:
+        assert gradescope_fields_ok(json.loads((out / sub["student"] / "results.json").read_text())) == []
+    assert cli.main(["check", str(demo / "carol"), "-a", "shm-handshake", "--format", "markdown"]) == 1
+    md = capsys.readouterr().out
+    assert "| carol |" in md and "master-cleanup" in md
