@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import assignments, dockerenv, image, sandbox, selftest
 from .archive import ArchiveError
@@ -30,6 +31,7 @@ from .selfcheck import CheckUsageError
 from .kit import KitError
 from .models import Gradebook
 from .report import FORMATS, write_outputs
+from .report.stats import class_stats, histogram_text, stats_table
 from .report.terminal import summary_table
 from .rubric import cross_check
 from .yamlfile import ConfigError
@@ -64,9 +66,12 @@ def cmd_grade(argv: list[str]) -> int:
         print(FORMATS[args.format](book))
         return 0
     out.print(summary_table(book))
+    stats = class_stats(book)
+    out.print(stats_table(stats))
+    out.print(Text(histogram_text(stats)))
     graded = sum(1 for s in book.submissions if s.status == "graded")
     out.print(f"{graded} of {len(book.submissions)} submissions graded; gradebook in {args.out}/ "
-              "(grades.csv, grades.json, per-student feedback.md and results.json)", highlight=False)
+              "(grades.csv, grades.json, index.html; per student feedback.md, report.html, results.json)", highlight=False)
     return 0
 
 

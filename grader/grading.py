@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 import requests
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound
 from pydantic import ValidationError
 
 from . import sandbox
@@ -18,6 +18,11 @@ from .assignments import Assignment
 from .dockerenv import DockerUnavailable
 from .models import HarnessReport, Submission, SubmissionResult
 from .score import error_result, score
+from .staging import SubmissionTooLarge, staged_copy
+
+
+class GradingImageMissing(DockerUnavailable):
+    """The image vanished mid-batch: every remaining submission would fail the same way."""
 
 # (submission folder, assignment name, visible_only) -> what the harness printed
 HarnessRunner = Callable[[object, str, bool], sandbox.SandboxResult]
@@ -26,7 +31,11 @@ HarnessRunner = Callable[[object, str, bool], sandbox.SandboxResult]
 def docker_runner(client, image: str, limits: sandbox.Limits = sandbox.Limits()) -> HarnessRunner:
     def run(path, assignment: str, visible_only: bool) -> sandbox.SandboxResult:
         try:
-            return sandbox.run_harness(client, image, path, assignment, limits, visible_only)
+            with staged_copy(path) as clean:
+                return sandbox.run_harness(client, image, clean, assignment, limits, visible_only)
+        except ImageNotFound:
+            raise GradingImageMissing(f"the grading image {image} is missing (removed during the batch?); "
+                                      "rerun and it will be rebuilt") from None
         except (DockerException, requests.RequestException) as e:
             raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
     run.limits = limits
@@ -34,18 +43,25 @@ def docker_runner(client, image: str, limits: sandbox.Limits = sandbox.Limits())
 
 
 def parse_report(res: sandbox.SandboxResult, limits: sandbox.Limits) -> HarnessReport | str:
-    """The harness's report, or why there is none (a one-line reason for the gradebook)."""
+    """The harness's report, or why there is none (a one-line reason for the gradebook).
+
+    A student process killed by the out-of-memory killer still leaves the harness
+    alive with a report; only when the harness itself gave no answer is the whole
+    submission an error.
+    """
+    lines = res.stdout.decode(errors="replace").strip().splitlines()
+    try:
+        if not res.timed_out:
+            return HarnessReport.model_validate_json(lines[-1] if lines else "")
+    except (ValidationError, ValueError):
+        pass
     if res.oom_killed:
         return (f"the grading run hit the memory limit ({limits.memory}); "
                 "a program allocated far more memory than this assignment needs")
     if res.timed_out:
         return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)"
-    lines = res.stdout.decode(errors="replace").strip().splitlines()
-    try:
-        return HarnessReport.model_validate_json(lines[-1] if lines else "")
-    except (ValidationError, ValueError):
-        tail = res.stderr.decode(errors="replace")[-1500:]
-        return f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
+    tail = res.stderr.decode(errors="replace")[-1500:]
+    return f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
 
 
 def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission,
@@ -53,7 +69,11 @@ def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission
     t0 = time.monotonic()
     if sub.problem:
         return error_result(sub.student, sub.problem, assignment.rubric, seconds=time.monotonic() - t0)
-    report = parse_report(run(sub.path, assignment.name, visible_only), getattr(run, "limits", sandbox.Limits()))
+    try:
+        res = run(sub.path, assignment.name, visible_only)
+    except SubmissionTooLarge as e:
+        return error_result(sub.student, str(e), assignment.rubric, seconds=time.monotonic() - t0)
+    report = parse_report(res, getattr(run, "limits", sandbox.Limits()))
     if isinstance(report, str):
         return error_result(sub.student, report, assignment.rubric, seconds=time.monotonic() - t0)
     if report.assignment != assignment.name:

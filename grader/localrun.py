@@ -44,9 +44,11 @@ def runner(limits: Limits = Limits()):
     def run(path, assignment: str, visible_only: bool) -> SandboxResult:
         with tempfile.TemporaryDirectory(prefix="ipcgrade-local-") as work:
             os.chmod(work, 0o755)
+            clean = Path(work) / "staged"
+            shutil.copytree(path, clean, symlinks=True)
             cmd = [*UNSHARE, "--", "timeout", "-s", "KILL", str(limits.wall_seconds),
                    sys.executable, "-m", "grader.harness", "--assignment", assignment,
-                   "--submission", str(Path(path).resolve()), "--workdir", work, "--local"]
+                   "--submission", str(clean), "--workdir", work, "--local"]
             if visible_only:
                 cmd.append("--visible-only")
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",

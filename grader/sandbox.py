@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 from docker.errors import APIError, DockerException, NotFound
+from docker.types import Mount
 
 LABEL = "ipcgrade"
 
@@ -89,14 +90,15 @@ def container_config(image: str, command: list[str], submission: Path, limits: L
         tmpfs={"/work": f"size={limits.work_tmpfs},mode=755,exec",
                "/tmp": "size=16m,mode=1777,exec",
                "/run/ipcgrade": "size=64m,mode=700"},
-        volumes={str(submission.resolve()): {"bind": "/submission", "mode": "ro"}},
+        # A mount, not a volume: Docker must never create a missing source folder on the host.
+        mounts=[Mount(target="/submission", source=str(submission.resolve()), type="bind", read_only=True)],
         security_opt=["no-new-privileges"],
         cap_drop=["ALL"], cap_add=HARNESS_CAPS,
         ulimits=[{"Name": "nofile", "Soft": 4096, "Hard": 4096}, {"Name": "core", "Soft": 0, "Hard": 0}],
         # A submission cannot make the kernel hold more than this in SysV objects.
         sysctls={"kernel.shmmax": str(64 << 20), "kernel.shmall": str((128 << 20) // 4096),
                  "kernel.shmmni": "256", "kernel.msgmni": "64", "kernel.msgmnb": "16384"},
-        labels={LABEL: "grading", f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}"},
+        labels={LABEL: "grading", f"{LABEL}.owner": owner_label()},
         environment={"PYTHONDONTWRITEBYTECODE": "1"},
         stop_signal="SIGKILL",
     )
@@ -142,8 +144,14 @@ def run_in_container(client, image: str, mount: Path, command: list[str], limits
         ACTIVE.discard(container.id)
 
 
-def leftover_containers(client) -> list:
-    return client.containers.list(all=True, filters={"label": LABEL})
+def owner_label() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def leftover_containers(client, mine_only: bool = False) -> list:
+    """Grading containers still present: all of them, or only this process's."""
+    label = f"{LABEL}.owner={owner_label()}" if mine_only else LABEL
+    return client.containers.list(all=True, filters={"label": label})
 
 
 def clean(client) -> int:

@@ -48,7 +48,7 @@ def host_left_as_found(request):
         client = dockerenv.client()
     except dockerenv.DockerUnavailable:
         return
-    left = sandbox.leftover_containers(client)
+    left = sandbox.leftover_containers(client, mine_only=True)
     assert not left, f"grading containers left behind: {[c.name for c in left]}"
     assert _sysvipc_rows() == before, "SysV IPC objects were left on the host"
 

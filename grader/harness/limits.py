@@ -15,7 +15,8 @@ STUDENT_LIMITS = {
 BUILD_LIMITS = {
     resource.RLIMIT_CPU: 30,
     resource.RLIMIT_FSIZE: 64 << 20,
-    resource.RLIMIT_AS: 1 << 30,           # a compile-time bomb hits this, not the host
+    resource.RLIMIT_AS: 448 << 20,         # below the container's 512 MiB: a compile-time bomb meets
+                                           # this rlimit (a clear compiler error), not the OOM killer
     resource.RLIMIT_CORE: 0,
 }
 

@@ -100,7 +100,7 @@ class PipeFill:
         return self.capacity > 0 and self.capacity - self.buffered < 4096
 
     def describe(self) -> str:
-        return f"{self.buffered} of {self.capacity} bytes buffered" + (" (full)" if self.full else "")
+        return f"{self.buffered} of {self.capacity} bytes buffered" + (", full" if self.full else "")
 
 
 def pipe_fill(pid: int, fd: int) -> PipeFill | None:
@@ -173,9 +173,15 @@ class PipeWait:
     other_end: list[PipeEnd] = field(default_factory=list)   # holders of the opposite end
     fill: PipeFill | None = None
 
+    @property
+    def on_grader_pipe(self) -> bool:
+        """The other end is the grader's (the process writes to or reads from the grader's own pipe)."""
+        return any(e.pid == os.getpid() for e in self.other_end)
+
     def describe(self) -> str:
         where = f"pipe {self.inode}" if self.inode else "a pipe"
         fd = f" (fd {self.fd})" if self.fd is not None else ""
+        fill = f" ({'fd %d, ' % self.fd if self.fd is not None else ''}{self.fill.describe()})" if self.fill else fd
         holders_text = "; ".join(
             (f"{self.who} itself as fd {e.fd}" if e.pid == self.pid else f"{e.who} as fd {e.fd}")
             for e in self.other_end)
@@ -184,10 +190,9 @@ class PipeWait:
                 return f"{self.who} is waiting to read from {where}{fd}; no process holds its write end any more."
             return (f"{self.who} is waiting to read from {where}{fd}. It would see end-of-file once every "
                     f"write end is closed, but the write end is still open in: {holders_text}.")
-        fill = f" ({self.fill.describe()})" if self.fill else ""
         if not self.other_end:
-            return f"{self.who} is blocked writing to {where}{fd}{fill}; no process holds its read end any more."
-        return (f"{self.who} is blocked writing to {where}{fd}{fill}. It would get SIGPIPE (or EPIPE) "
+            return f"{self.who} is blocked writing to {where}{fill}; no process holds its read end any more."
+        return (f"{self.who} is blocked writing to {where}{fill}. It would get SIGPIPE (or EPIPE) "
                 f"once every read end is closed, but the read end is still open in: {holders_text}.")
 
 

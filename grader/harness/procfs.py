@@ -278,3 +278,14 @@ def snapshot(pid: int) -> ProcessSnapshot | None:
     return ProcessSnapshot(pid=pid, ppid=st.ppid, comm=st.comm, cmdline=read_cmdline(pid), state=st.state,
                            wchan=read_wchan(pid), syscall=read_current_syscall(pid) if st.state != "Z" else "",
                            cpu_seconds=st.cpu_seconds, fds=read_fds(pid))
+
+
+def oom_kills() -> int:
+    """How many processes the out-of-memory killer has killed in this container (cgroup v1 or v2)."""
+    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
+        text = _read(path)
+        if text:
+            for line in text.splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    return 0

@@ -128,8 +128,20 @@ def _syscall(pid: int) -> str:
     return "" if not text or text.startswith(("running", "(")) else text
 
 
+def _deliverable(pid: int) -> bool:
+    """A signal is pending and not blocked: the process is about to be woken for it."""
+    status = procfs.read_status(pid)
+    if not status:
+        return False
+    pending = procfs.signal_mask(status.get("SigPnd", "0")) | procfs.signal_mask(status.get("ShdPnd", "0"))
+    return bool(pending - procfs.signal_mask(status.get("SigBlk", "0")))
+
+
 def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) -> Asleep:
     """Poll until `pid` sleeps in a system call (pause, sigsuspend, read...), or `timeout` passes.
+
+    "Asleep" means state S or D, inside a system call, with no unblocked signal
+    pending (one that is pending would wake it at once).
 
     Sending a signal only then means the program is past its start-up: its
     handlers are in place and the signal interrupts its wait. A busy-waiting
@@ -146,6 +158,8 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
         if st is None or st.state in ("Z", "X"):
             return Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
         sc = _syscall(pid) if st.state in ("S", "D") else ""
+        if sc and _deliverable(pid):
+            sc = ""                          # a signal is on its way: it is about to wake up
         last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)
         if last.asleep:
             last.wchan = procfs.read_wchan(pid)

@@ -8,6 +8,7 @@ gigabytes is truncated, never allowed to block the harness or fill memory.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -35,6 +36,14 @@ class Identity:
     def student_env(self) -> dict:
         return dict(self.env or {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "LANG": "C.UTF-8",
                                  "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def _still_strace(pid: int) -> bool:
+    """True while `pid` runs the strace binary (a probe child, or the tracee before its execve)."""
+    try:
+        return os.path.realpath(os.readlink(f"/proc/{pid}/exe")) == os.path.realpath(STRACE)
+    except OSError:
+        return True   # gone already (a probe child), or not readable yet: keep looking
 
 
 class _Drain(threading.Thread):
@@ -83,6 +92,7 @@ class Run:
                  inject: list[str] = ()):
         Run._seq += 1
         self.label, self.argv = label, argv
+        self._oom_before = procfs.oom_kills()
         self.identity = identity
         self.started = time.monotonic()
         self.trace_path = None
@@ -113,6 +123,13 @@ class Run:
         self._trace: tracemod.Trace | None = None
         self.diagnosis: str | None = None
         self.pid = self._find_tracee() if trace_set is not None else self.proc.pid
+        self._rc: int | None = None
+        self._pidfd = None
+        if self.pid is not None:
+            try:
+                self._pidfd = os.pidfd_open(self.pid)
+            except OSError:
+                pass
         if stdin is not None:
             self.send(stdin)
             if not keep_stdin:
@@ -131,7 +148,12 @@ class Run:
             except OSError:
                 kids = []
             for kid in kids:
-                if self.identity.uid is None or procfs.read_uid(kid) == self.identity.uid:
+                if self.identity.uid is None:
+                    # One uid for all (local runner): strace's own short-lived probe children look
+                    # like the tracee; the tracee is the child that has exec'd the program.
+                    if not _still_strace(kid):
+                        return kid
+                elif procfs.read_uid(kid) == self.identity.uid:
                     return kid
             if self.proc.poll() is not None:
                 return None
@@ -222,34 +244,90 @@ class Run:
             return True
 
     # ------------------------------------------------------------ lifetime
+    def poll(self) -> int | None:
+        """The main process's exit status once it has ended, else None.
+
+        Judged by the main process itself, not by the tracer: a child that
+        daemonises keeps strace alive, yet the program has finished. Its status
+        then comes from strace's "+++ exited with N +++" line, written at once.
+        """
+        if self._rc is not None:
+            return self._rc
+        if self.proc.poll() is not None:
+            self._rc = self.proc.returncode
+        elif self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
+            ended = self._exit_from_trace()
+            if ended is not None:
+                self._rc = ended
+        if self._rc is not None and self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        return self._rc
+
+    def _exit_from_trace(self) -> int | None:
+        if not self.trace_path:
+            return None
+        try:
+            with open(self.trace_path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return None
+        ex = tracemod.parse(text).exits().get(self.pid)
+        if ex is None:
+            return None
+        if ex.code is not None:
+            return ex.code
+        try:
+            return -signal.Signals[ex.signal].value
+        except KeyError:
+            return -signal.SIGKILL.value
+
     @property
     def returncode(self) -> int | None:
-        return self.proc.poll()
+        return self.poll()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return self.poll() is None
 
     def wait(self, timeout: float) -> int | None:
         """Exit status (negative: killed by that signal), or None if still running."""
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        self._out.join(1)
-        self._err.join(1)
-        return rc
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if self._pidfd is not None:
+                select.select([self._pidfd], [], [], min(left, 0.05))
+            else:
+                try:
+                    self.proc.wait(timeout=min(left, 0.05))
+                except subprocess.TimeoutExpired:
+                    pass
+        if self.proc.poll() is not None:
+            self._out.join(1)
+            self._err.join(1)
+        return self._rc
 
     def signal(self, signum: int) -> None:
-        if self.pid is not None:
+        if self.pid is not None and self.alive():
             try:
                 os.kill(self.pid, signum)
             except ProcessLookupError:
                 pass
 
+    def traced_pids(self) -> list[int]:
+        """Every process this run's tracer follows, daemonised escapees included (TracerPid)."""
+        out = []
+        for pid in procfs.all_pids():
+            st = procfs.read_status(pid)
+            if st and st.get("TracerPid") == str(self.proc.pid):
+                out.append(pid)
+        return out
+
     def kill(self) -> None:
-        """Kill the tracee's whole tree, then the tracer."""
-        for _ in range(20):
-            pids = self.tree()
+        """Kill the tracee's whole tree and everything else the tracer follows, then the tracer."""
+        for _ in range(50):
+            pids = set(self.tree()) | set(self.traced_pids() if self.proc.poll() is None else ())
             if not pids:
                 break
             for pid in pids:
@@ -259,17 +337,18 @@ class Run:
                     pass
             time.sleep(0.01)
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.poll()
         self._out.join(1)
         self._err.join(1)
 
     @property
     def trace(self) -> tracemod.Trace:
-        """The parsed trace; complete only once the run has ended."""
-        if self._trace is None or self.alive():
+        """The parsed trace; final (and cached) once the tracer has exited."""
+        if self._trace is None:
             text = ""
             if self.trace_path:
                 try:
@@ -278,8 +357,9 @@ class Run:
                 except OSError:
                     pass
             parsed = tracemod.parse(text)
-            parsed.complete = not self.alive() and bool(text)
-            if self.alive():
+            tracer_done = self.proc.poll() is not None
+            parsed.complete = tracer_done and bool(text)
+            if not tracer_done:
                 return parsed
             self._trace = parsed
         return self._trace
@@ -293,5 +373,12 @@ class Run:
                 name = signal.Signals(-rc).name
             except ValueError:
                 name = f"signal {-rc}"
+            if -rc == signal.SIGKILL and procfs.oom_kills() > self._oom_before:
+                return (f"killed by {name}: the kernel's out-of-memory killer stopped it because the "
+                        "programs used more memory than the limit")
+            if -rc == signal.SIGXCPU:
+                return f"killed by {name}: it used more CPU time than the limit"
+            if -rc == signal.SIGXFSZ:
+                return f"killed by {name}: it wrote a file larger than the limit"
             return f"killed by {name}"
         return f"exited with status {rc}"

@@ -33,7 +33,7 @@ FORMATS: dict[str, Callable[[Gradebook], str]] = {
 }
 
 # Top-level files write_outputs creates; a student called "grades.json" must not clash.
-_TOP_LEVEL = ("grades.json", "grades.csv", "summary.md", "junit.xml")
+_TOP_LEVEL = ("grades.json", "grades.csv", "summary.md", "junit.xml", "index.html")
 
 
 def _slug(name: str) -> str:
@@ -88,7 +88,8 @@ def _student_dir(root: Path, name: str) -> Path:
 
 
 def write_outputs(book: Gradebook, out_dir: Path, include_hidden: bool = True) -> None:
-    """Write the gradebook (JSON, CSV), summary.md, junit.xml and per-student results.json + feedback.md."""
+    """Write the gradebook (JSON, CSV), summary.md, junit.xml, the HTML class report (index.html),
+    and per student results.json, feedback.md and report.html."""
     out_dir.mkdir(parents=True, exist_ok=True)
     root = out_dir.resolve()
     for filename, render in (("grades.json", gradebook_json), ("grades.csv", gradebook_csv),
@@ -98,3 +99,5 @@ def write_outputs(book: Gradebook, out_dir: Path, include_hidden: bool = True) -
         folder = _student_dir(root, name)
         _write_atomic(folder / "results.json", gradescope_results(sub))
         _write_atomic(folder / "feedback.md", feedback_markdown(sub, book.assignment, include_hidden))
+    from grader.report.html import write_html
+    write_html(book, out_dir, include_hidden)
