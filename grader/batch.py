@@ -1,9 +1,15 @@
-"""Grade many submissions in parallel and write the gradebook, whatever happens to any one of them."""
+"""Grade many submissions in parallel and build the gradebook, whatever happens to any one of them.
+
+With a result store, unchanged submissions are not run again (their stored
+harness reports are rescored with the current rubric), each finished
+submission is saved at once, and an interrupted batch resumes where it stopped.
+"""
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,41 +17,73 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import dockerenv, sandbox
 from .assignments import Assignment
 from .dockerenv import DockerUnavailable
-from .grading import HarnessRunner, docker_runner, grade_submission
-from .image import ensure_image
-from .models import Gradebook, Submission, SubmissionResult
+from .grading import HarnessRunner, docker_runner, harness_report, result_from
+from .image import ensure_image, harness_hash
+from .models import Gradebook, HarnessReport, Submission, SubmissionResult
+from .rubric import rubric_hash
 from .score import error_result
+from .store import CacheKey, ResultStore, StoredResult, content_hash
 
 
 def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def grade_all(assignment: Assignment, submissions: list[Submission], *, jobs: int | None = None,
-              visible_only: bool = False, console: Console | None = None,
-              limits: sandbox.Limits = sandbox.Limits(), runner: HarnessRunner | None = None) -> Gradebook:
+@dataclass
+class BatchRun:
+    book: Gradebook
+    ran: int = 0          # submissions the harness actually ran
+    reused: int = 0       # submissions whose stored report was reused
+    docker_down: str | None = None
+
+
+def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: int | None = None,
+                visible_only: bool = False, console: Console | None = None,
+                limits: sandbox.Limits = sandbox.Limits(), runner: HarnessRunner | None = None,
+                store: ResultStore | None = None, force: bool = False) -> BatchRun:
     """Grade every submission; a failure of one never loses the others' results."""
     console = console or Console(stderr=True)
-    if runner is None:
+    harness, rubric = harness_hash(assignment.name), rubric_hash(assignment.rubric_path)
+    results: dict[int, SubmissionResult] = {}
+    todo: list[tuple[int, Submission, CacheKey | None, dict]] = []
+    reused = 0
+    for i, sub in enumerate(submissions):
+        if sub.problem:
+            results[i] = error_result(sub.student, sub.problem, assignment.rubric)
+            continue
+        key = CacheKey(content=content_hash(sub.path), assignment=assignment.name, harness=harness,
+                       visible_only=visible_only)
+        provenance = {"content": key.content, "harness": harness, "rubric": rubric}
+        stored = store.get(sub.student) if store and not force else None
+        if stored and stored.key == key:
+            results[i] = result_from(stored.report, assignment, sub.student, stored.seconds, provenance)
+            reused += 1
+        else:
+            todo.append((i, sub, key, provenance))
+    client = None
+    if todo and runner is None:
         client = dockerenv.client()
         runner = docker_runner(client, ensure_image(client), limits)
         sandbox.clean_orphans(client)
-    else:
-        client = None
-    results: dict[int, SubmissionResult] = {}
-    docker_down: str | None = None
+    docker_down = None
+
+    def work(sub: Submission) -> tuple[HarnessReport | str, float]:
+        t0 = time.monotonic()
+        return harness_report(runner, assignment, sub, visible_only), time.monotonic() - t0
+
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
     with progress, ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
-        task = progress.add_task(assignment.name, total=len(submissions))
-        futures = {pool.submit(grade_submission, runner, assignment, sub, visible_only): i
-                   for i, sub in enumerate(submissions)}
+        task = progress.add_task(assignment.name, total=len(todo))
+        futures = {pool.submit(work, sub): (i, sub, key, prov) for i, sub, key, prov in todo}
         try:
             for fut in as_completed(futures):
-                i = futures[fut]
-                sub = submissions[i]
+                i, sub, key, prov = futures[fut]
                 try:
-                    results[i] = fut.result()
+                    report, seconds = fut.result()
+                    if store is not None and isinstance(report, HarnessReport):
+                        store.put(StoredResult(student=sub.student, key=key, report=report, seconds=seconds))
+                    results[i] = result_from(report, assignment, sub.student, seconds, prov)
                 except DockerUnavailable as e:
                     docker_down = str(e)
                     results[i] = error_result(sub.student, str(e), assignment.rubric)
@@ -60,5 +98,11 @@ def grade_all(assignment: Assignment, submissions: list[Submission], *, jobs: in
             raise
     if docker_down:
         console.print(f"[red]The Docker daemon failed during the batch:[/red] {docker_down}\n"
-                      "Finished results were kept; rerun once Docker is back.")
-    return Gradebook(assignment=assignment.name, submissions=[results[i] for i in range(len(submissions))])
+                      "Every finished result was kept; rerun the same command once Docker is back "
+                      "and it continues where it stopped.")
+    book = Gradebook(assignment=assignment.name, submissions=[results[i] for i in range(len(submissions))])
+    return BatchRun(book, ran=len(todo), reused=reused, docker_down=docker_down)
+
+
+def grade_all(assignment: Assignment, submissions: list[Submission], **kwargs) -> Gradebook:
+    return grade_batch(assignment, submissions, **kwargs).book

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, dockerenv, image, sandbox, selftest
+from . import assignments, dockerenv, image, regrade, sandbox, selftest
 from .archive import ArchiveError
 from .assignments import AssignmentError
 from .discover import DiscoveryError, discover
@@ -29,6 +29,7 @@ from .image import ImageError
 from .localrun import LocalRunnerUnavailable
 from .selfcheck import CheckUsageError
 from .kit import KitError
+from .staging import SubmissionTooLarge
 from .models import Gradebook
 from .report import FORMATS, write_outputs
 from .report.stats import class_stats, histogram_text, stats_table
@@ -37,7 +38,8 @@ from .rubric import cross_check
 from .yamlfile import ConfigError
 
 EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
-                   CheckUsageError, LocalRunnerUnavailable, KitError)
+                   CheckUsageError, LocalRunnerUnavailable, KitError,
+                   regrade.NoGradebook, SubmissionTooLarge)
 
 err = Console(stderr=True)
 out = Console()
@@ -56,12 +58,24 @@ def cmd_grade(argv: list[str]) -> int:
     ap.add_argument("-o", "--out", type=Path, default=Path("results"), help="output folder (default: results)")
     ap.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
     ap.add_argument("--format", choices=sorted(FORMATS), help="also print the gradebook in this format on stdout")
+    ap.add_argument("--force", action="store_true", help="regrade every submission, ignoring stored results")
+    ap.add_argument("--shard", help="grade only slice I of N (I/N), for spreading a class over CI runners")
     args = ap.parse_args(argv)
     assignment = assignments.load(args.assignment)
+    try:
+        shard = regrade.parse_shard(args.shard) if args.shard else None
+    except ValueError as e:
+        return fail(str(e))
+    previous = _previous(args.out)
     with tempfile.TemporaryDirectory(prefix="ipcgrade-staging-") as staging:
         subs = discover(args.submissions, Path(staging))
-        book = _grade(assignment, subs, args.jobs)
-    write_outputs(book, args.out)
+        if shard:
+            subs = [s for s in subs if regrade.in_shard(s.student, *shard)]
+        from .batch import grade_batch
+        from .store import ResultStore
+        run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force)
+    book = run.book
+    _write(book, args.out)
     if args.format:
         print(FORMATS[args.format](book))
         return 0
@@ -70,8 +84,44 @@ def cmd_grade(argv: list[str]) -> int:
     out.print(stats_table(stats))
     out.print(Text(histogram_text(stats)))
     graded = sum(1 for s in book.submissions if s.status == "graded")
-    out.print(f"{graded} of {len(book.submissions)} submissions graded; gradebook in {args.out}/ "
+    out.print(f"{graded} of {len(book.submissions)} submissions graded ({run.ran} run, {run.reused} unchanged "
+              f"and reused); gradebook in {args.out}/ "
               "(grades.csv, grades.json, index.html; per student feedback.md, report.html, results.json)", highlight=False)
+    if previous is not None:
+        out.print(regrade.render(regrade.diff(previous, book)), highlight=False)
+    return 1 if run.docker_down else 0
+
+
+def _previous(out_dir: Path):
+    try:
+        return regrade.load_full(out_dir)
+    except (regrade.NoGradebook, ValueError):
+        return None
+
+
+def _write(book: Gradebook, out_dir: Path) -> None:
+    write_outputs(book, out_dir)
+    regrade.save_full(book, out_dir)
+
+
+def cmd_diff(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade diff", description="What changed between two result folders, and why.")
+    ap.add_argument("old", type=Path)
+    ap.add_argument("new", type=Path)
+    args = ap.parse_args(argv)
+    out.print(regrade.render(regrade.diff(regrade.load_full(args.old), regrade.load_full(args.new))), highlight=False)
+    return 0
+
+
+def cmd_merge(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="grade merge", description="Combine the results of shards into one gradebook.")
+    ap.add_argument("parts", type=Path, nargs="+")
+    ap.add_argument("-o", "--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    book = regrade.merge([regrade.load_full(p) for p in args.parts])
+    _write(book, args.out)
+    out.print(summary_table(book))
+    out.print(f"merged {len(args.parts)} result folder(s), {len(book.submissions)} submissions, into {args.out}/")
     return 0
 
 
@@ -157,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from . import kit, selfcheck
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
-                "check": selfcheck.main, "kit": kit.main}
+                "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -64,19 +64,35 @@ def parse_report(res: sandbox.SandboxResult, limits: sandbox.Limits) -> HarnessR
     return f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
 
 
-def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission,
-                     visible_only: bool = False) -> SubmissionResult:
-    t0 = time.monotonic()
+def harness_report(run: HarnessRunner, assignment: Assignment, sub: Submission,
+                   visible_only: bool = False) -> HarnessReport | str:
+    """Run the harness on one submission: its report, or a one-line reason why there is none."""
     if sub.problem:
-        return error_result(sub.student, sub.problem, assignment.rubric, seconds=time.monotonic() - t0)
+        return sub.problem
     try:
         res = run(sub.path, assignment.name, visible_only)
     except SubmissionTooLarge as e:
-        return error_result(sub.student, str(e), assignment.rubric, seconds=time.monotonic() - t0)
+        return str(e)
     report = parse_report(res, getattr(run, "limits", sandbox.Limits()))
+    if isinstance(report, HarnessReport) and report.assignment != assignment.name:
+        return "internal error: the harness answered for another assignment"
+    return report
+
+
+def result_from(report: HarnessReport | str, assignment: Assignment, student: str, seconds: float = 0.0,
+                provenance: dict[str, str] | None = None) -> SubmissionResult:
+    """Score a report with the current rubric (or turn a reason into an error verdict)."""
     if isinstance(report, str):
-        return error_result(sub.student, report, assignment.rubric, seconds=time.monotonic() - t0)
-    if report.assignment != assignment.name:
-        return error_result(sub.student, "internal error: the harness answered for another assignment",
-                            assignment.rubric, seconds=time.monotonic() - t0)
-    return score(report, assignment.rubric, sub.student, seconds=time.monotonic() - t0)
+        result = error_result(student, report, assignment.rubric, seconds=seconds)
+    else:
+        result = score(report, assignment.rubric, student, seconds=seconds)
+    if provenance:
+        result = result.model_copy(update={"provenance": provenance})
+    return result
+
+
+def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission,
+                     visible_only: bool = False) -> SubmissionResult:
+    t0 = time.monotonic()
+    report = harness_report(run, assignment, sub, visible_only)
+    return result_from(report, assignment, sub.student, seconds=time.monotonic() - t0)

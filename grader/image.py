@@ -54,6 +54,17 @@ def image_tag() -> str:
     return f"{REPO}:{h.hexdigest()[:16]}"
 
 
+def harness_hash(assignment: str) -> str:
+    """What one assignment's verdicts depend on: the Dockerfile, the harness runtime and that
+    assignment's folder. Editing another assignment does not invalidate cached results."""
+    h = hashlib.sha256(f"base={BASE_IMAGE}\n".encode())
+    for rel, full in _context_files():
+        if rel.startswith("assignments/") and not rel.startswith(f"assignments/{assignment}/"):
+            continue
+        h.update(rel.encode() + b"\0" + full.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _say(msg: str) -> None:
     print(f"ipcgrade: {msg}", file=sys.stderr, flush=True)
 

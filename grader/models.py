@@ -77,6 +77,8 @@ class SubmissionResult(BaseModel):
     error: str | None = None
     checks: list[ScoredCheck] = Field(default_factory=list)
     seconds: float = 0.0
+    # Hashes of what this verdict depends on (content, harness, rubric), so a regrade can say why it changed.
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class Gradebook(BaseModel):

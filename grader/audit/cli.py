@@ -1,6 +1,6 @@
 """`grade audit`: parse the command line, audit in the sandbox, print the report.
 
-    grade audit [--format F] [--time-limit S] [--stdin TEXT] [--] PROGRAM.c|PROGRAM.py [ARG...]
+    grade audit [--format F] [--time-limit S] [--stdin TEXT] [--file F]... [--] PROGRAM.c|PROGRAM.py [ARG...]
     grade audit [--format F] --scenario FILE.yaml
 
 Exit status: 0 when the audit found nothing, 1 when it found something, 2 for
@@ -24,7 +24,7 @@ from grader.image import ImageError
 from grader.report._text import one_line
 from grader.yamlfile import ConfigError
 
-_VALUED = {"--format", "--time-limit", "--scenario", "--stdin"}
+_VALUED = {"--format", "--time-limit", "--scenario", "--stdin", "--file"}
 
 
 class _Usage(Exception):
@@ -34,7 +34,7 @@ class _Usage(Exception):
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="grade audit", exit_on_error=False,
-        usage="grade audit [--format F] [--time-limit S] [--stdin TEXT] [--] PROGRAM [ARG...]\n"
+        usage="grade audit [--format F] [--time-limit S] [--stdin TEXT] [--file F]... [--] PROGRAM [ARG...]\n"
               "       grade audit [--format F] --scenario FILE.yaml",
         description="Run a C or Python program (or a scenario of several) in the grading sandbox and report "
                     "IPC hygiene problems: leaked SysV/POSIX objects, missing shmdt, unused pipe ends and pipe "
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
                     help=f"seconds the program may run (default {DEFAULT_TIME_LIMIT:g}); a scenario sets its own")
     ap.add_argument("--stdin", default=None, help="text to feed the program on stdin (default: none, stdin at EOF)")
+    ap.add_argument("--file", action="append", default=[], metavar="FILE",
+                    help="another file the program needs (a module it imports, an input file); repeatable")
     ap.add_argument("--scenario", type=Path, help="a YAML scenario of several cooperating processes")
     return ap
 
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.scenario:
             case = load_scenario(args.scenario)
         elif command:
-            case = command_case(command[0], command[1:], args.time_limit, args.stdin)
+            case = command_case(command[0], command[1:], args.time_limit, args.stdin, args.file)
         else:
             return _err(err, "nothing to audit: name a .c or .py program, or --scenario FILE.yaml (see --help)")
         report = run_cases([case])[0]

@@ -29,7 +29,9 @@ class After(BaseModel):
 
 
 def _as_text(v):
-    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+    if isinstance(v, bool):
+        raise ValueError(f"YAML read this argument as {str(v).lower()}: quote it (\"yes\", \"no\", \"on\", \"off\")")
+    if not isinstance(v, (str, int, float)):
         raise ValueError("must be text or a number")
     return str(v)
 
@@ -102,19 +104,28 @@ def _source_problem(path: Path) -> str | None:
     return None
 
 
-def command_case(cmd: str, args: list[str], time_limit: float = DEFAULT_TIME_LIMIT, stdin: str | None = None) -> Case:
-    """`grade audit [--] prog.c ARG...` as a one-process scenario."""
+def command_case(cmd: str, args: list[str], time_limit: float = DEFAULT_TIME_LIMIT, stdin: str | None = None,
+                 extra: list[str] = ()) -> Case:
+    """`grade audit [--file F] [--] prog.c ARG...` as a one-process scenario."""
     path = Path(cmd)
     problem = _source_problem(path)
     if problem:
         raise ConfigError([problem])
+    files = {path.name: path}
+    for f in extra:
+        local = Path(f)
+        if not local.is_file():
+            raise ConfigError([f"{local}: file not found"])
+        if local.name in files:
+            raise ConfigError([f"{local}: a file called {local.name} is already staged"])
+        files[local.name] = local
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         raise ConfigError([f"--time-limit must be between 0 and {MAX_TIME_LIMIT:g} seconds"])
     name = path.stem
     spec = {"name": name, "time_limit": time_limit,
             "processes": [{"name": name, "source": path.name, "args": list(args), "stdin": stdin, "after": None,
                            "delay": 0.0}], "signals": []}
-    return Case(name, spec, {path.name: path})
+    return Case(name, spec, files)
 
 
 def load_scenario(path: Path) -> Case:

@@ -32,6 +32,11 @@ def _tail(text: str) -> str:
     return text if len(text) <= OUTPUT_TAIL else "...\n" + text[-OUTPUT_TAIL:]
 
 
+def _shown(arg: str, sub: str) -> str:
+    """Show a built program as ./NAME (as the student would type it), not by its path in the container."""
+    return "./" + arg[len(sub) + 1:] if arg.startswith(sub + "/") else arg
+
+
 def audit_case(case_dir: str, workdir: str, identity: Identity) -> dict:
     with open(os.path.join(case_dir, "audit.json")) as f:
         spec = json.load(f)
@@ -63,7 +68,7 @@ def audit_case(case_dir: str, workdir: str, identity: Identity) -> dict:
         obs = runner.run()
         report["end_reason"] = obs.end_reason
         report["notes"] = runner.notes
-        report["processes"] = [{"name": r.name, "argv": r.argv, "pid": r.pid, "exit": r.exit,
+        report["processes"] = [{"name": r.name, "argv": [_shown(a, sub) for a in r.argv], "pid": r.pid, "exit": r.exit,
                                 "stdout": _tail(r.stdout), "stderr": _tail(r.stderr)} for r in obs.runs]
         report["findings"] = [f.to_dict() for f in judge(obs)]
     finally:

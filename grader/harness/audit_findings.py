@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import audit_fds
+from . import audit_fds, blocking
 from .procfs import IpcObject
 from .trace import ExitEvent, SignalEvent, Syscall, Trace
 
@@ -35,6 +35,8 @@ TITLES = {
 }
 
 CLONES = audit_fds.CLONES
+MAX_CPU_RATIO = getattr(blocking, "MAX_CPU_RATIO", 0.10)
+MAX_WAKEUPS = getattr(blocking, "MAX_WAKEUPS_PER_SECOND", 5.0)
 MAX_EXCERPT = 10
 
 
@@ -273,7 +275,7 @@ def posix_leaks(obs: Observation) -> list[Finding]:
         is_mq = obj.path.startswith("/dev/mqueue/")
         name = "/" + obj.path.rsplit("/", 1)[-1]
         what = (f"POSIX message queue {name}" if is_mq else
-                f"POSIX semaphore {name[5:] if name.startswith('/sem.') else name}" if name.startswith("/sem.")
+                f"POSIX semaphore /{name[5:]}" if name.startswith("/sem.")
                 else f"POSIX shared-memory object {name}")
         evidence = [("left behind after every process had ended", f"{obj.path}  {obj.detail}".strip()),
                     ("the creating call" + (f" (by {who})" if call else ""), call.raw if call else "(not in the trace)")]
@@ -329,7 +331,12 @@ def pipe_ends(obs: Observation) -> list[Finding]:
             by_pid.setdefault(h.pid, []).append(h)
         for pid, ends in by_pid.items():
             who = label(obs, pid)
-            parts = [f"the {h.side} end (fd {', '.join(map(str, h.fds)) or '?'}) of pipe #{h.pipe.id}" for h in ends]
+            parts = []
+            for pipe_id in dict.fromkeys(h.pipe.id for h in ends):
+                mine = [h for h in ends if h.pipe.id == pipe_id]
+                fds = ", ".join(str(fd) for h in mine for fd in h.fds) or "?"
+                which = "both ends" if len(mine) == 2 else f"the {mine[0].side} end"
+                parts.append(f"{which} (fd {fds}) of pipe #{pipe_id}")
             lines = []
             for h in ends:
                 lines.append(f"pipe #{h.pipe.id} {h.side} end: {h.got}")
@@ -392,9 +399,17 @@ IDLE_CALLS = {"sched_yield", "nanosleep", "clock_nanosleep", "pause"}
 CONTEXT_CALLS = {"shmat", "msgget", "semget", "mq_open", "pipe", "pipe2"}
 
 
+QUERY_CMDS = {"IPC_STAT", "SHM_STAT", "SHM_STAT_ANY", "MSG_STAT", "MSG_STAT_ANY", "SEM_STAT", "SEM_STAT_ANY",
+              "IPC_INFO", "SHM_INFO", "MSG_INFO", "SEM_INFO", "GETVAL", "GETALL", "GETPID", "GETNCNT", "GETZCNT"}
+
+
 def _no_progress(c: Syscall) -> bool:
-    """A call that moved nothing: a failed non-blocking poll, an empty WNOHANG wait, a yield or nap."""
+    """A call that moved nothing: a failed non-blocking poll, an empty WNOHANG wait, a yield or nap,
+    or a status query (IPC_STAT, GETVAL: how sysv_ipc's read() and semaphore-polling loops look)."""
     if c.name in IDLE_CALLS:
+        return True
+    if c.name in ("shmctl", "msgctl", "semctl") and not c.failed and \
+            any(a.strip() in QUERY_CMDS for a in c.args[1:3]):
         return True
     if c.name in audit_fds.WAITS and "WNOHANG" in " ".join(c.args) and c.ret == 0:
         return True
@@ -456,10 +471,15 @@ def busy_waits(obs: Observation) -> list[Finding]:
         else:
             how = "it made no system call at all: it is spinning on memory (a flag in shared memory or a variable)"
             seen = "(no system call in the window)"
+        if w.cpu_ratio > MAX_CPU_RATIO:
+            what = (f"{who} busy-waited: it kept {w.cpu_ratio:.0%} of a CPU busy (limit {MAX_CPU_RATIO:.0%}) "
+                    f"while it waited for {w.t1 - w.t0:.2f} s; {how}")
+        else:
+            what = (f"{who} polled instead of blocking: it woke up {w.wakeups_per_second:.0f} times a second "
+                    f"(limit {MAX_WAKEUPS:g}/s) while it waited for {w.t1 - w.t0:.2f} s, using {w.cpu_ratio:.0%} "
+                    f"of a CPU; {how}")
         out.append(Finding(
-            "busy-wait",
-            f"{who} busy-waited: {w.cpu_ratio:.0%} of a CPU and {w.wakeups_per_second:.0f} wake-ups/s "
-            f"while waiting over {w.t1 - w.t0:.2f} s; {how}", who,
+            "busy-wait", what, who,
             [("CPU time against wall time while it waited (blocking probe)", w.describe),
              ("its system calls in that window", seen),
              ("what it was waiting on (set up before)", context or "?")],

@@ -124,8 +124,11 @@ class Asleep:
 
 
 def _syscall(pid: int) -> str:
+    """The system call `pid` sleeps in; "" in user space; "(unreadable)" without ptrace access."""
     text = procfs.read_current_syscall(pid)
-    return "" if not text or text.startswith(("running", "(")) else text
+    if not text:
+        return "(unreadable)"
+    return "" if text.startswith(("running", "(")) else text
 
 
 def _deliverable(pid: int) -> bool:
