@@ -29,6 +29,7 @@ from .image import ImageError
 from .localrun import LocalRunnerUnavailable
 from .selfcheck import CheckUsageError
 from .kit import KitError
+from .scaffold import ScaffoldError
 from .staging import SubmissionTooLarge
 from .models import Gradebook
 from .report import FORMATS, write_outputs
@@ -39,10 +40,11 @@ from .yamlfile import ConfigError
 
 EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
                    CheckUsageError, LocalRunnerUnavailable, KitError,
-                   regrade.NoGradebook, SubmissionTooLarge)
+                   regrade.NoGradebook, SubmissionTooLarge, ScaffoldError)
 
-err = Console(stderr=True)
-out = Console()
+# soft_wrap: messages naming a file and line must survive copy and paste unbroken.
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -183,31 +185,46 @@ def cmd_clean(argv: list[str]) -> int:
 
 
 def cmd_validate(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="grade validate")
+    ap = argparse.ArgumentParser(prog="grade validate",
+                                 description="Check assignments, rubrics and mutant manifests (with line numbers).")
     ap.add_argument("names", nargs="*")
     args = ap.parse_args(argv)
-    from .harness.runner import load_checks
     problems = []
     for name in args.names or assignments.available():
-        try:
-            a = assignments.load(name)
-            ids = ["build"] + [c.id for c in load_checks(str(a.dir), include_hidden=True)]
-            problems += [f"{name}: {p}" for p in cross_check(a.rubric, ids)]
-        except EXPECTED_ERRORS + (ValueError,) as e:
-            problems.append(str(e))
+        problems += validate_assignment(name)
     for p in problems:
         err.print(p, highlight=False)
     if problems:
         return fail(f"{len(problems)} problem(s) found", 1)
-    out.print("all assignments and rubrics are valid")
+    out.print("all assignments, rubrics and mutant manifests are valid")
     return 0
+
+
+def validate_assignment(name: str) -> list[str]:
+    """Every problem with one assignment, as lines naming the file (and line) to fix."""
+    from .harness.runner import load_checks
+    try:
+        a = assignments.load(name)
+        ids = ["build"] + [c.id for c in load_checks(str(a.dir), include_hidden=True)]
+        problems = [f"{a.rubric_path}: {p}" for p in cross_check(a.rubric, ids)]
+        for case in selftest.cases(a):
+            unknown = sorted((case.expected_failures or set()) - set(ids))
+            if unknown:
+                problems.append(f"{case.path / 'manifest.yaml'}: names checks that do not exist: {', '.join(unknown)}")
+        for lang in ("c", "python"):
+            if not (a.reference_dir / lang).is_dir():
+                problems.append(f"{a.reference_dir / lang}: missing reference solution")
+        return problems
+    except EXPECTED_ERRORS + (ValueError, SyntaxError, ImportError) as e:
+        return [str(e)]
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from . import kit, selfcheck
+    from . import kit, scaffold, selfcheck
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
-                "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge}
+                "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
+                "new": scaffold.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

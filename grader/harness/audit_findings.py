@@ -14,7 +14,7 @@ from functools import cached_property
 
 from . import audit_fds, blocking
 from .procfs import IpcObject
-from .trace import ExitEvent, SignalEvent, Syscall, Trace
+from .trace import SignalEvent, Syscall, Trace
 
 # The order findings are reported in.
 KINDS = ("shm-leak", "msg-leak", "sem-leak", "posix-leak", "sigterm-leak", "no-shmdt", "pipe-end-unused",
@@ -157,17 +157,13 @@ def run_of(obs: Observation, pid: int) -> ProcessRun | None:
 
 
 def label(obs: Observation, pid: int) -> str:
-    """`consumer (pid 14)` for a started process, `pid 15 (a child of consumer)` for one it forked."""
+    """`consumer (pid 14)` for a started process, `pid 15 (forked by consumer)` for one it forked."""
     r = run_of(obs, pid)
     if r is None:
         return f"pid {pid}"
     if pid == r.pid:
         return f"{r.name} (pid {pid})"
     return f"pid {pid} (forked by {r.name})"
-
-
-def _exit_of(trace: Trace, pid: int) -> ExitEvent | None:
-    return trace.exits().get(pid)
 
 
 def _got_sigterm(obs: Observation, run: ProcessRun) -> SignalEvent | None:
@@ -216,9 +212,10 @@ def _sigterm_hint(run: ProcessRun) -> str:
         how = (f"{run.name} had no SIGTERM handler, so the default action killed it before any cleanup ran. ")
     else:
         how = f"{run.name} caught SIGTERM (or ignored it) but did not remove what it had created. "
-    return (how + "Install a handler (sigaction, or signal.signal in Python) that sets a flag or removes the "
-            "objects, then exit; a SIGTERM handler may call shmctl/msgctl/semctl(IPC_RMID) and _exit(), "
-            "which are async-signal-safe system calls.")
+    return (how + "Install a SIGTERM handler (sigaction; Python: signal.signal) that sets a volatile "
+            "sig_atomic_t flag. The blocking call the program sits in (pause, msgrcv, semop, read) then returns "
+            "-1 with errno EINTR: see the flag, remove what you created (shmctl/msgctl/semctl IPC_RMID, "
+            "shm_unlink, mq_unlink) and exit.")
 
 
 def sysv_leaks(obs: Observation) -> list[Finding]:
@@ -244,9 +241,6 @@ def sysv_leaks(obs: Observation) -> list[Finding]:
                            who, evidence, REMOVE_HINT[obj.kind] + " `ipcs` lists what is left on your machine; "
                            "`ipcrm` removes it by hand."))
     return out
-
-
-_SHM_OPEN = re.compile(r'^"(/dev/shm/[^"]+)"$')
 
 
 def _posix_creator(obs: Observation, obj: PosixObject) -> tuple[ProcessRun, Syscall] | None:
@@ -337,17 +331,22 @@ def pipe_ends(obs: Observation) -> list[Finding]:
                 fds = ", ".join(str(fd) for h in mine for fd in h.fds) or "?"
                 which = "both ends" if len(mine) == 2 else f"the {mine[0].side} end"
                 parts.append(f"{which} (fd {fds}) of pipe #{pipe_id}")
-            lines = []
+            groups: dict[tuple, list[str]] = {}
             for h in ends:
-                lines.append(f"pipe #{h.pipe.id} {h.side} end: {h.got}")
-                lines.append(f"  still held {h.when}: {h.when_raw}")
+                groups.setdefault((h.pipe.id, h.got, h.when, h.when_raw.splitlines()[0]), []).append(h.side)
+            lines = []
+            for (pipe_id, got, when, raw), sides in groups.items():
+                lines.append(f"pipe #{pipe_id}, {' and '.join(sides)} end{'s' if len(sides) > 1 else ''}: {got}")
+                lines.append(f"  still held {when}: {raw}")
             close_what = " and ".join(f"fd {', '.join(map(str, h.fds))}" for h in ends if h.fds)
             out.append(Finding(
                 "pipe-end-unused",
                 f"{who} held {' and '.join(parts)} without ever reading or writing through it",
                 who,
-                [("where it got the ends and when it still held them", "\n".join(lines)),
-                 ("the pipes", "\n".join(f"pipe #{p.id}: {p.raw}" for p in {h.pipe.id: h.pipe for h in ends}.values()))],
+                [("where it got the ends and when it still held them", "\n".join(lines))] +
+                ([("where the pipes were created", "\n".join(f"pipe #{p.id}: {p.raw}" for p in
+                                                              {h.pipe.id: h.pipe for h in ends}.values()))]
+                 if any(not h.got.startswith("created it") for h in ends) else []),
                 f"Close every pipe end a process does not use, right after fork(): here "
                 f"close({close_what or 'the unused fd'}). A reader sees end-of-file only when every write "
                 "end is closed, and a writer gets SIGPIPE only when every read end is closed, so a forgotten "

@@ -199,8 +199,17 @@ class ScenarioRunner:
         self.notes.append(why)
 
     def _can_still_fire(self, item: _Pending) -> bool:
-        """Only time can make it fire (its condition holds already, or it has none)."""
-        return item.triggered is not None or not item.spec.get("after")
+        """Only time can make it fire: its condition holds already (or it has none), and no {NAME:N}
+        placeholder waits for a line from a process that has ended without printing it."""
+        if item.triggered is None and item.spec.get("after"):
+            return False
+        texts = list(item.spec.get("args", [])) + [item.spec.get("stdin") or ""] if item.kind == "start" else []
+        for text in texts:
+            for m in _PLACEHOLDER.finditer(text):
+                run = self.runs.get(m.group(1))
+                if run is not None and not run.alive() and len(run.stdout.split("\n")) - 1 < int(m.group(2)):
+                    return False
+        return True
 
     # ------------------------------------------------------------ main loop
     def run(self) -> Observation:

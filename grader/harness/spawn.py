@@ -262,6 +262,10 @@ class Run:
         if self._rc is not None and self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+        if self._rc is not None and self.pid is None and self.trace_path:
+            # The program ended before its pid was seen: the first traced pid is the tracee's.
+            pids = self.trace.pids()
+            self.pid = pids[0] if pids else None
         return self._rc
 
     def _exit_from_trace(self) -> int | None:

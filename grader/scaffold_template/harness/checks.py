@@ -1,0 +1,36 @@
+"""Checks for __NAME__ (scaffolded by `grade new`; see docs/authoring.md)."""
+from grader.harness.api import Fail, check
+
+SECONDS = 5.0
+
+
+def session(ctx):
+    def run():
+        p = ctx.start("pingpong")
+        rc = ctx.finish(p, SECONDS, what="pingpong")
+        return p, rc
+    return ctx.memo("session", run)
+
+
+@check("output")
+def output(ctx):
+    """pingpong prints `got ping` and exits 0"""
+    p, rc = session(ctx)
+    if p.lines() != ["got ping"] or rc != 0:
+        raise Fail("wrong output or exit status", expected="got ping (exit status 0)",
+                   observed=f"{p.stdout!r} ({p.describe_exit()})",
+                   hint="The child writes ping into the pipe; the parent reads it and prints it.")
+
+
+@check("child-reaped", depends=["output"])
+def child_reaped(ctx):
+    """The parent waits for its child (no zombie)"""
+    p, _ = session(ctx)
+    children = [c.ret for c in p.trace.calls() if c.pid == p.pid and c.name in ("clone", "fork", "vfork", "clone3")
+                and c.ret and c.ret > 0]
+    reaped = {c.ret for c in p.trace.calls("wait4", pid=p.pid)} | {c.ret for c in p.trace.calls("waitid", pid=p.pid)}
+    missing = [c for c in children if c not in reaped]
+    if missing:
+        raise Fail("the parent never waited for its child", expected=f"wait4/waitpid for pid {missing[0]}",
+                   observed="no wait call for it in the trace",
+                   hint="Call waitpid(pid, &status, 0) (Python: os.waitpid(pid, 0)) before exiting.")

@@ -1,0 +1,67 @@
+"""sig-catch: verdicts are stable when graded 10 times with both cores busy.
+
+The generic selftest test (test_selftest.py) already proves every reference and
+mutant once. This one loads the host with two CPU burners, one per core, and
+grades a representative subset ten times over, to keep CI time down (about
+100 s): both references, and one mutant of each verdict that leans on timing:
+the C busy waiter (judged by CPU time against wall time) and the Python one-shot
+handler (judged by a second SIGINT sent while the program sleeps). The other
+mutants are graded once, under the same load from other jobs, by the selftest.
+Every round must give the same status for every check, and each must be the
+verdict the manifest asks for.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader import assignments, selftest
+from grader.batch import grade_all
+from grader.models import Submission
+
+ROUNDS = 10
+SUBSET = ("reference/c", "reference/python", "mutant/c-busy-wait", "mutant/py-one-shot")
+BURNERS = 2
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.docker
+def test_verdicts_stable_over_ten_rounds_with_both_cores_loaded(docker_client):
+    a = assignments.load("sig-catch")
+    cases = [c for c in selftest.cases(a) if c.name in SUBSET]
+    assert sorted(c.name for c in cases) == sorted(SUBSET)
+    subs = [Submission(student=f"{c.name}#{r}", path=c.path) for r in range(ROUNDS) for c in cases]
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BURNERS)]
+    try:
+        deadline = time.monotonic() + 10
+        while not all(_cpu_seconds(b.pid) > 0.3 for b in burners):
+            assert time.monotonic() < deadline, "the CPU burners are not burning"
+            time.sleep(0.1)
+        book = grade_all(a, subs)
+    finally:
+        for b in burners:
+            b.kill()
+        for b in burners:
+            b.wait()
+    by_student = {r.student: r for r in book.submissions}
+    problems = []
+    for c in cases:
+        rounds = [by_student[f"{c.name}#{r}"] for r in range(ROUNDS)]
+        statuses = [{ch.id: ch.status.value for ch in res.checks} for res in rounds]
+        for r, (res, st) in enumerate(zip(rounds, statuses)):
+            why = selftest.verdict(c, res)
+            if why:
+                problems.append(f"{c.name} round {r}: {why}")
+            if st != statuses[0]:
+                diff = {k: (statuses[0].get(k), v) for k, v in st.items() if statuses[0].get(k) != v}
+                problems.append(f"{c.name} round {r}: statuses differ from round 0: {diff}")
+    assert problems == []

@@ -1,0 +1,110 @@
+"""The blocking verdict: pure logic on made-up figures, then one blocked and one spinning process for real."""
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader.harness import blocking
+from grader.harness.blocking import BlockedIn, BlockingSample
+
+
+def sample(cpu=0.0, wakeups=0, wall=1.0, **kw) -> BlockingSample:
+    return BlockingSample(pid=1, wall=wall, cpu=cpu, wakeups=wakeups, **kw)
+
+
+def test_blocked_process_figures_pass():
+    s = sample(cpu=0.0, wakeups=0, states={"S": 20}, wchans={"do_msgrcv": 20}, samples=20)
+    assert s.blocked and s.problems() == []
+    assert s.cpu_ratio == 0.0 and s.wakeups_per_second == 0.0
+    assert "ratio 0.00" in s.describe() and "do_msgrcv 20x" in s.describe()
+
+
+def test_spinning_and_napping_processes_fail_with_their_figures():
+    spin = sample(cpu=0.93)
+    assert not spin.blocked
+    assert "ratio 0.93" in spin.problems()[0]
+    nap = sample(cpu=0.01, wakeups=290)                  # a loop sleeping 10 ms
+    assert not nap.blocked
+    assert "290/s" in nap.problems()[0]
+    traced_spin = sample(cpu=0.12, wakeups=120000)       # traced: the tracer eats the CPU, wakeups give it away
+    assert len(traced_spin.problems()) == 2
+
+
+def test_limits_are_inclusive_and_overridable():
+    edge = sample(cpu=blocking.MAX_CPU_RATIO, wakeups=int(blocking.MAX_WAKEUPS_PER_SECOND))
+    assert edge.blocked
+    strict = sample(cpu=0.05, max_cpu_ratio=0.01)
+    assert not strict.blocked and "0.01" in strict.problems()[0]
+
+
+def test_exited_process_is_not_blocked():
+    s = sample(exited=True)
+    assert not s.blocked and "exited" in s.problems()[0]
+
+
+def test_zero_wall_time_gives_zero_rates():
+    s = sample(wall=0.0, cpu=0.0, wakeups=3)
+    assert s.cpu_ratio == 0.0 and s.wakeups_per_second == 0.0
+
+
+def test_blocked_in_needs_the_expected_wait():
+    right = BlockedIn(sample(samples=20, wchans={"do_msgrcv": 20}), wchans=("do_msgrcv",), syscalls=("msgrcv",),
+                      matched=20)
+    assert right.ok and right.in_expected_wait and right.problems() == []
+    elsewhere = BlockedIn(sample(samples=20, wchans={"hrtimer_nanosleep": 20}, syscalls={"clock_nanosleep": 20}),
+                          wchans=("do_msgrcv",), syscalls=("msgrcv",), matched=1)
+    assert elsewhere.blocked and not elsewhere.ok
+    assert "clock_nanosleep" in elsewhere.problems()[0] and "1 of 20" in elsewhere.problems()[0]
+    assert "expected wait: msgrcv, wchan do_msgrcv" in elsewhere.describe()
+    anything = BlockedIn(sample(samples=5))
+    assert anything.ok and anything.expected_text() == "any wait"
+
+
+def test_blocked_in_reports_busy_figures_even_in_the_right_call():
+    busy = BlockedIn(sample(cpu=0.3, wakeups=50000, samples=20, syscalls={"msgrcv": 15}),
+                     syscalls=("msgrcv",), matched=15, settled=True)
+    assert not busy.ok and busy.in_expected_wait
+    assert any("ratio 0.30" in p for p in busy.problems())
+
+
+def test_unsettled_measurement_says_so():
+    b = BlockedIn(sample(samples=20), syscalls=("msgrcv",), matched=0, settled=False, settle_seconds=3.0)
+    assert "never seen" in b.describe()
+
+
+@pytest.fixture
+def proc():
+    started = []
+
+    def start(code):
+        p = subprocess.Popen([sys.executable, "-c", code])
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.kill()
+        p.wait()
+
+
+def test_live_sleeping_process_is_blocked_in_its_call(proc):
+    p = proc("import time; time.sleep(30)")
+    b = blocking.blocked_in(p.pid, 0.5, syscalls=("clock_nanosleep", "nanosleep", "select"),
+                            wchans=("hrtimer_nanosleep", "do_nanosleep"), settle=5.0)
+    assert b.settled and b.ok, b.describe()
+    assert b.sample.states.get("S", 0) >= 1
+
+
+def test_live_spinning_process_is_not(proc):
+    p = proc("while True: pass")
+    time.sleep(0.05)
+    s = blocking.measure(p.pid, 0.5)
+    assert not s.blocked, s.describe()
+    assert blocking.cpu_to_wall(p.pid, 0.3) > blocking.MAX_CPU_RATIO
+
+
+def test_gone_process_counts_as_exited():
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    assert blocking.measure(p.pid, 0.2).exited
+    assert not blocking.blocked_in(p.pid, 0.2, syscalls=("msgrcv",), settle=0.2).ok
