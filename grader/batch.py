@@ -97,7 +97,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
                 sandbox.ACTIVE.kill_all(client)
             raise
     if docker_down:
-        console.print(f"[red]The Docker daemon failed during the batch:[/red] {docker_down}\n"
+        console.print(f"[red]Grading stopped working during the batch:[/red] {docker_down}\n"
                       "Every finished result was kept; rerun the same command once Docker is back "
                       "and it continues where it stopped.")
     book = Gradebook(assignment=assignment.name, submissions=[results[i] for i in range(len(submissions))])

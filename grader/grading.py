@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 import requests
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound
 from pydantic import ValidationError
 
 from . import sandbox
@@ -32,10 +32,20 @@ def docker_runner(client, image: str, limits: sandbox.Limits = sandbox.Limits())
     def run(path, assignment: str, visible_only: bool) -> sandbox.SandboxResult:
         try:
             with staged_copy(path) as clean:
-                return sandbox.run_harness(client, image, clean, assignment, limits, visible_only)
+                res = sandbox.run_harness(client, image, clean, assignment, limits, visible_only)
+            if res.exit_code == 127 and b"[FATAL tini" in res.stderr:
+                raise GradingImageMissing(f"the grading image {image} is broken "
+                                          f"({res.stderr.decode(errors='replace').strip()[:200]}); "
+                                          "rebuild it with `grade image build --force`")
+            return res
         except ImageNotFound:
             raise GradingImageMissing(f"the grading image {image} is missing (removed during the batch?); "
                                       "rerun and it will be rebuilt") from None
+        except APIError as e:
+            if "OCI runtime" in str(e) or "executable file not found" in str(e):
+                raise GradingImageMissing(f"the grading image {image} is broken ({e.explanation or e}); "
+                                          "rebuild it with `grade image build --force`") from None
+            raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
         except (DockerException, requests.RequestException) as e:
             raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
     run.limits = limits

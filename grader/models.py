@@ -47,6 +47,7 @@ class HarnessReport(BaseModel):
     language: str | None = None
     checks: list[CheckOutcome] = Field(default_factory=list)
     error: str | None = None
+    stats: dict = Field(default_factory=dict)   # measurements for benchmarks, e.g. kill latencies
 
 
 class Submission(BaseModel):

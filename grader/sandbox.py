@@ -164,12 +164,15 @@ def clean(client) -> int:
 
 
 def clean_orphans(client) -> int:
-    """Remove containers whose grader process on this host is gone (it crashed or was killed)."""
-    n, host = 0, socket.gethostname()
+    """Remove containers whose grader is gone (it crashed or was killed), and this grader's own
+    containers that no run is using any more (left when the daemon died under them)."""
+    n, host, me = 0, socket.gethostname(), owner_label()
     for c in leftover_containers(client):
         owner = c.labels.get(f"{LABEL}.owner", "")
         h, _, pid = owner.rpartition(":")
-        if h == host and pid.isdigit() and not _pid_alive(int(pid)):
+        dead_owner = h == host and pid.isdigit() and not _pid_alive(int(pid))
+        mine_but_unused = owner == me and c.id not in ACTIVE.ids
+        if dead_owner or mine_but_unused:
             _remove(client, c.id)
             n += 1
     return n

@@ -39,7 +39,8 @@ def grade(assignment: str, submission: str, workdir: str, include_hidden: bool, 
         checks = runner.run_checks(ctx, specs, runner.build_outcome(result))
     finally:
         ctx.reset()
-    return {"assignment": assignment, "language": result.language, "checks": checks, "error": None}
+    return {"assignment": assignment, "language": result.language, "checks": checks, "error": None,
+            "stats": {"kill_latencies": ctx.kill_latencies}}
 
 
 def main(argv=None) -> int:

@@ -394,7 +394,7 @@ def pipe_hangs(obs: Observation) -> list[Finding]:
 # ------------------------------------------------------------------ busy waiting
 
 POLL_ERRNOS = {"EAGAIN", "EWOULDBLOCK", "ENOMSG", "ETIMEDOUT", "EINTR"}
-IDLE_CALLS = {"sched_yield", "nanosleep", "clock_nanosleep", "pause"}
+IDLE_CALLS = {"sched_yield", "nanosleep", "clock_nanosleep"}
 CONTEXT_CALLS = {"shmat", "msgget", "semget", "mq_open", "pipe", "pipe2"}
 
 

@@ -32,8 +32,8 @@ from .trace import Trace
 AUDIT_TRACE = DEFAULT_TRACE + (",read,readv,writev,splice,tee,sendfile,fcntl,ioctl,close_range,openat,link,linkat,"
                                "rename,renameat,renameat2,mq_open,mq_unlink,mq_timedsend,mq_timedreceive,mq_notify,"
                                "mq_getsetattr,nanosleep,clock_nanosleep,sched_yield")
-WINDOW = 0.5                   # seconds per blocking-probe window
-STUCK_ROUNDS = 2               # consecutive all-blocked windows before a run counts as stuck
+WINDOW = 0.3                   # seconds per blocking-probe window (several per wait, even on a loaded machine)
+STUCK_ROUNDS = 3               # consecutive all-blocked windows (~1 s) before a run counts as stuck
 TERM_GRACE = 1.5               # seconds between SIGTERM and SIGKILL at the end
 TICK = 0.03
 POSIX_DIRS = ("/dev/shm", "/dev/mqueue")

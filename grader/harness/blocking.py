@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 from . import procfs
 
-# Calibrated on the mq-mailbox references (C and Python, traced by strace), 3 runs
+# Calibrated on the mq-mailbox references (C and Python, traced by strace), 2 x 3 runs
 # each, idle and with both cores busy with two CPU burners (tests/integration/
 # test_mq_mailbox.py checks the verdicts do not move):
 #   references blocked in msgrcv / msgsnd:  CPU ratio 0.00, 0 wakeups/s, wchan do_msgrcv / do_msgsnd
-#   recv spinning on IPC_NOWAIT (C):         ratio 0.25-0.31 idle, 0.11-0.16 loaded; 21,000-188,000 wakeups/s
-#   send retrying IPC_NOWAIT (Python):       ratio 0.21-0.33; 20,000-170,000 wakeups/s
-#   recv polling with 10 ms naps (Python):   ratio 0.00-0.01; 265-295 wakeups/s
+#   recv spinning on IPC_NOWAIT (C):         ratio 0.19-0.31 idle, 0.11-0.22 loaded; 21,000-201,000 wakeups/s
+#   send retrying IPC_NOWAIT (Python):       ratio 0.21-0.33; 20,000-172,000 wakeups/s
+#   recv polling with 10 ms naps (Python):   ratio 0.00-0.01; 235-295 wakeups/s
 # Traced, a spinner's CPU goes partly to strace (its ratio drops under load), but
 # every ptrace stop is a context switch, so the wakeup limit catches it either way;
 # untraced, it shows a ratio near 1. Both limits sit far from the references.

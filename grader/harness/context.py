@@ -33,6 +33,7 @@ class CheckContext:
         self.assignment_dir = assignment_dir
         self.data = data or {}                      # the assignment's `harness:` settings
         self.runs: list[Run] = []
+        self.kill_latencies: list[float] = []   # time-limit breach until every process is dead
         self._memo: dict[Any, Any] = {}
         self.scratch = os.path.join(workdir, "scratch")
 
@@ -74,11 +75,13 @@ class CheckContext:
 
     def hang(self, message: str, runs: list[Run], hint: str | None = None) -> Fail:
         """Build a Fail carrying a hang diagnosis, then kill everything the student started."""
+        breach = time.monotonic()
         labels = {r.pid: f"{r.label} (pid {r.pid})" for r in runs if r.pid}
         report = diagnose.hang_report(self.identity.uid, [r.pid for r in runs if r.pid], labels)
         self.kill_student_processes()
         for r in runs:
             r.kill()
+        self.kill_latencies.append(round(time.monotonic() - breach, 4))
         fail = Fail(message, hint=hint)
         fail.evidence.append(("where each process was when time ran out", report))
         for r in runs:

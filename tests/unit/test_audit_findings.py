@@ -208,3 +208,11 @@ def test_status_queries_in_a_loop_are_polling_not_progress():
     polling = Window(19, 32401.0, 32401.5, 0.02, 2000.0, False, False, "ratio 0.02")
     [f] = busy_waits(obs_of("19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f01\n" + stat, pid=19, windows=[polling]))
     assert "polled instead of blocking" in f.message and "2000 times a second" in f.message
+
+
+def test_a_writer_blocked_on_a_full_pipe_whose_reader_is_idle_is_a_hang():
+    full = PipeWait(80, "producer (pid 80)", "write", 4, 777,
+                    [PeerEnd(81, "pid 81 (forked by producer)", 3, True, "idle, waiting in wait4()")])
+    [f] = pipe_hangs(obs_of("", pipe_waits=[full]))
+    assert "blocked in write()" in f.message and "the pipe is full and no one will read" in f.message
+    assert "close its copy of the read end" in f.hint
