@@ -2,103 +2,22 @@
 the references in the same batch keep full marks, and the host is left exactly as it was."""
 from __future__ import annotations
 
-import io
 import json
-import os
-import shutil
 import socket
-import tarfile
+import sys
 import threading
-import zipfile
-from pathlib import Path
 
 import pytest
-import yaml
 
 from grader import cli, sandbox
 
 from conftest import REPO
 
-CORPUS = REPO / "tests" / "hostile"
-REF = REPO / "assignments" / "shm-handshake" / "reference"
+sys.path.insert(0, str(REPO / "tests" / "hostile"))
+import corpus  # noqa: E402
+
+CORPUS = corpus.CORPUS
 PORT = 8080  # the network case tries to connect here; a host listener must see nothing
-
-
-def _copy_case(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("manifest.yaml"))
-
-
-def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> None:
-    with tarfile.open(path, "w:gz") as tar:
-        for info, data in members:
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-
-
-def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    return info, data
-
-
-def generated_cases(root: Path) -> dict[str, dict]:
-    """Archives and file names that cannot live in git as such; built for each run."""
-    master, slave = (REF / "c" / "master.c").read_bytes(), (REF / "c" / "slave.c").read_bytes()
-    _tar(root / "traversal.tar.gz", [_file("master.c", master), _file("../../escaped.c", slave)])
-    _tar(root / "absolute.tar.gz", [_file("master.c", master), _file("/tmp/ipcgrade-escaped.c", slave)])
-    link = tarfile.TarInfo("slave.c")
-    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
-    _tar(root / "symlink-out.tar.gz", [_file("master.c", master), (link, None)])
-    with zipfile.ZipFile(root / "zip-symlink.zip", "w") as z:
-        z.writestr("master.c", master)
-        info = zipfile.ZipInfo("slave.c")
-        info.external_attr = (0o120777 << 16)
-        z.writestr(info, "/etc/passwd")
-    with zipfile.ZipFile(root / "zip-bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("master.c", "w") as f:
-            chunk = b"\0" * (1 << 20)
-            for _ in range(200):
-                f.write(chunk)
-    for name in ("name with spaces", "new\nline", "caf\udce9-latin1"):
-        shutil.copytree(REF / "c", root / name)
-    unsafe = {"status": "error", "error": "unsafe archive"}
-    return {"traversal": unsafe, "absolute": unsafe, "symlink-out": unsafe, "zip-symlink": unsafe,
-            "zip-bomb": {"status": "error", "error": "archive expands to more than"},
-            "name with spaces": {"status": "graded", "score": "full"},
-            "new\ufffdline": {"status": "graded", "score": "full"},
-            "caf\ufffd-latin1": {"status": "graded", "score": "full"}}
-
-
-def _host_state() -> dict:
-    def sysv():
-        rows = []
-        for kind in ("shm", "msg", "sem"):
-            rows += [f"{kind}:{l.split()[1]}" for l in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]]
-        return sorted(rows)
-    student_procs = sorted(p for p in os.listdir("/proc") if p.isdigit() and _uid(p) in (2000, 2001)
-                           and not _in_foreign_container(p))
-    return {"sysv": sysv(), "student_processes": student_procs,
-            "tmp": sorted(p.name for p in Path("/tmp").iterdir() if not p.name.startswith("pytest-")),
-            "repo": sorted(str(p.relative_to(REPO)) for p in REPO.rglob("*") if ".git" not in p.parts
-                           and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)}
-
-
-def _in_foreign_container(pid: str) -> bool:
-    """A process inside a running container that another grader on this machine owns (not ours to judge)."""
-    try:
-        cgroup = Path(f"/proc/{pid}/cgroup").read_text()
-    except OSError:
-        return False
-    from grader import dockerenv
-    running = {c.id: c.labels.get("ipcgrade.owner") for c in dockerenv.client().containers.list()}
-    mine = sandbox.owner_label()
-    return any(cid in cgroup and owner != mine for cid, owner in running.items())
-
-
-def _uid(pid: str) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
 
 
 class Listener(threading.Thread):
@@ -129,15 +48,8 @@ def hostile_batch(tmp_path_factory, docker_client):
     root = tmp_path_factory.mktemp("hostile")
     subs = root / "submissions"
     subs.mkdir()
-    expected = {}
-    for case in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
-        _copy_case(case, subs / case.name)
-        expected[case.name] = yaml.safe_load((case / "manifest.yaml").read_text())["expect"]
-    expected.update(generated_cases(subs))
-    for lang in ("c", "python"):
-        shutil.copytree(REF / lang, subs / f"reference-{lang}")
-        expected[f"reference-{lang}"] = {"status": "graded", "score": "full"}
-    before = _host_state()
+    expected = corpus.build_batch(subs)
+    before = corpus.host_state()
     listener = Listener()
     listener.start()
     try:
@@ -148,7 +60,7 @@ def hostile_batch(tmp_path_factory, docker_client):
         listener.join()
         listener.sock.close()
     book = {s["student"]: s for s in json.loads((out / "grades.json").read_text())["submissions"]}
-    return {"book": book, "expected": expected, "before": before, "after": _host_state(),
+    return {"book": book, "expected": expected, "before": before, "after": corpus.host_state(),
             "listener_connections": listener.connections, "client": docker_client}
 
 
@@ -159,27 +71,8 @@ def test_corpus_is_large_enough():
 def test_every_submission_gets_its_verdict(hostile_batch):
     book, expected = hostile_batch["book"], hostile_batch["expected"]
     assert set(book) == set(expected)
-    wrong = []
-    for student, want in expected.items():
-        got = book[student]
-        failed = {c["id"] for c in got["checks"] if c["status"] == "failed"}
-        errors = [c["id"] for c in got["checks"] if c["status"] == "error"]
-        feedback = "\n".join(c["feedback"] for c in got["checks"]) + (got.get("error") or "")
-        problems = []
-        if got["status"] != want["status"]:
-            problems.append(f"status {got['status']} ({got.get('error')})")
-        if errors:
-            problems.append(f"internal errors in {errors}")
-        if want.get("score") == "full" and got["score"] != got["max_score"]:
-            problems.append(f"score {got['score']}/{got['max_score']}, failed {sorted(failed)}")
-        if not set(want.get("fails", [])) <= failed:
-            problems.append(f"should fail {want['fails']}, failed {sorted(failed)}")
-        if "error" in want and want["error"] not in (got.get("error") or ""):
-            problems.append(f"error {got.get('error')!r}")
-        if "evidence" in want and want["evidence"] not in feedback:
-            problems.append(f"no {want['evidence']!r} in the feedback")
-        if problems:
-            wrong.append(f"{student}: {'; '.join(problems)}")
+    wrong = [f"{student}: {'; '.join(p)}" for student, want in expected.items()
+             if (p := corpus.problems(want, book[student]))]
     assert wrong == []
 
 
