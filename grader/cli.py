@@ -221,10 +221,10 @@ def validate_assignment(name: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from . import kit, scaffold, selfcheck
+    from . import audit, kit, scaffold, selfcheck
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
-                "new": scaffold.main}
+                "new": scaffold.main, "audit": audit.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -89,7 +89,7 @@ def container_config(image: str, command: list[str], submission: Path, limits: L
         read_only=True,
         tmpfs={"/work": f"size={limits.work_tmpfs},mode=755,exec",
                "/tmp": "size=16m,mode=1777,exec",
-               "/run/ipcgrade": "size=64m,mode=700"},
+               "/run/ipcgrade": "size=128m,mode=700"},
         # A mount, not a volume: Docker must never create a missing source folder on the host.
         mounts=[Mount(target="/submission", source=str(submission.resolve()), type="bind", read_only=True)],
         security_opt=["no-new-privileges"],
@@ -117,8 +117,9 @@ def run_in_container(client, image: str, mount: Path, command: list[str], limits
     The container is removed whatever happens: normal exit, timeout, exception or Ctrl-C.
     """
     command = ["timeout", "-s", "KILL", str(limits.wall_seconds), *command]
-    container = client.containers.create(**container_config(image, command, mount, limits))
-    ACTIVE.add(container.id)
+    with ACTIVE.lock:  # clean_orphans must never see it created but not yet registered
+        container = client.containers.create(**container_config(image, command, mount, limits))
+        ACTIVE.ids.add(container.id)
     try:
         container.start()
         timed_out = False
@@ -166,7 +167,13 @@ def clean(client) -> int:
 def clean_orphans(client) -> int:
     """Remove containers whose grader is gone (it crashed or was killed), and this grader's own
     containers that no run is using any more (left when the daemon died under them)."""
-    n, host, me = 0, socket.gethostname(), owner_label()
+    host, me = socket.gethostname(), owner_label()
+    with ACTIVE.lock:
+        return _clean_orphans(client, host, me)
+
+
+def _clean_orphans(client, host: str, me: str) -> int:
+    n = 0
     for c in leftover_containers(client):
         owner = c.labels.get(f"{LABEL}.owner", "")
         h, _, pid = owner.rpartition(":")

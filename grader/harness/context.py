@@ -143,6 +143,7 @@ class CheckContext:
         for r in self.runs:
             if r.alive():
                 r.kill()
+            r.release_trace()
         self.runs.clear()
         self.remove_ipc_objects()
 

@@ -7,8 +7,11 @@ gigabytes is truncated, never allowed to block the harness or fill memory.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import select
+import sys
+import termios
 import signal
 import subprocess
 import threading
@@ -80,6 +83,16 @@ class _Drain(threading.Thread):
     def truncated(self) -> bool:
         return self.total > len(self.data)
 
+    def pending(self) -> int:
+        """Bytes written into the pipe that this thread has not read yet."""
+        if self.eof:
+            return 0
+        try:
+            buf = fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0")
+            return int.from_bytes(buf, sys.byteorder)
+        except OSError:
+            return 0
+
 
 class Run:
     """One traced program run. Create with CheckContext.start()."""
@@ -110,9 +123,14 @@ class Run:
         env = identity.student_env()
         env.update(extra_env or {})
         self._cond = threading.Condition()
+        # Traced runs drop to the student uid inside strace (-u); untraced ones drop here.
+        # Either way no student code ever runs with the harness's privileges.
+        as_student = {}
+        if trace_set is None and identity.uid is not None and os.geteuid() == 0:
+            as_student = {"user": identity.uid, "group": identity.uid, "extra_groups": []}
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, close_fds=True, start_new_session=True,
-                                     preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS))
+                                     preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS), **as_student)
         self._out = _Drain(os.dup(self.proc.stdout.fileno()), self._cond)
         self._err = _Drain(os.dup(self.proc.stderr.fileno()), self._cond)
         self.proc.stdout.close()
@@ -307,10 +325,23 @@ class Run:
                     self.proc.wait(timeout=min(left, 0.05))
                 except subprocess.TimeoutExpired:
                     pass
-        if self.proc.poll() is not None:
-            self._out.join(1)
-            self._err.join(1)
+        self._settle()
         return self._rc
+
+    def _settle(self, limit: float = 5.0) -> None:
+        """Let the drain threads take in everything already written before the caller reads it.
+
+        Once the tracer has exited every writer is gone, so the pipes reach EOF. When only
+        the main process has ended (a child may still hold the pipe), wait until no
+        written byte is left unread in the pipes.
+        """
+        deadline = time.monotonic() + limit
+        if self.proc.poll() is not None:
+            self._out.join(limit)
+            self._err.join(max(0.0, deadline - time.monotonic()))
+            return
+        while time.monotonic() < deadline and (self._out.pending() or self._err.pending()):
+            time.sleep(0.005)
 
     def signal(self, signum: int) -> None:
         if self.pid is not None and self.alive():
@@ -318,6 +349,17 @@ class Run:
                 os.kill(self.pid, signum)
             except ProcessLookupError:
                 pass
+
+    def release_trace(self) -> None:
+        """Parse the finished trace into memory and delete the file: a busy-waiting program
+        can write megabytes of trace a second into the harness's small tmpfs."""
+        if self.trace_path and self.proc.poll() is not None:
+            _ = self.trace
+            try:
+                os.unlink(self.trace_path)
+            except OSError:
+                pass
+            self.trace_path = None
 
     def traced_pids(self) -> list[int]:
         """Every process this run's tracer follows, daemonised escapees included (TracerPid)."""
@@ -346,8 +388,7 @@ class Run:
             self.proc.kill()
             self.proc.wait()
         self.poll()
-        self._out.join(1)
-        self._err.join(1)
+        self._settle(2.0)
 
     @property
     def trace(self) -> tracemod.Trace:

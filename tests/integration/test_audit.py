@@ -47,8 +47,8 @@ def test_corpus_is_big_enough_and_covers_every_finding_and_its_absence():
 
 
 @pytest.fixture(scope="module")
-def reports():
-    return dict(zip(NAMES, run_cases([case_of(n) for n in NAMES])))
+def reports(docker_client):
+    return dict(zip(NAMES, run_cases([case_of(n) for n in NAMES], client=docker_client)))
 
 
 @pytest.mark.docker
@@ -65,7 +65,7 @@ def test_audit_reports_exactly_the_expected_findings(reports, name):
 
 
 @pytest.mark.docker
-def test_cli_json_on_a_leak_exits_1(capsys):
+def test_cli_json_on_a_leak_exits_1(docker_client, capsys):
     assert main(["--format", "json", "--time-limit", "5", str(CORPUS / "shm-leak" / "leak.c")]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [f["kind"] for f in doc["findings"]] == ["shm-leak"] and doc["clean"] is False
@@ -73,14 +73,14 @@ def test_cli_json_on_a_leak_exits_1(capsys):
 
 
 @pytest.mark.docker
-def test_cli_scenario_markdown_on_a_clean_pair_exits_0(capsys):
+def test_cli_scenario_markdown_on_a_clean_pair_exits_0(docker_client, capsys):
     assert main(["--format", "markdown", "--scenario", str(CORPUS / "clean-handshake" / "scenario.yaml")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("## grade audit: scenario") and "no findings" in out and "| slave |" in out
 
 
 @pytest.mark.docker
-def test_cli_source_that_does_not_build_exits_2(tmp_path, capsys):
+def test_cli_source_that_does_not_build_exits_2(docker_client, tmp_path, capsys):
     bad = tmp_path / "broken.c"
     bad.write_text("int main(void) { return missing; }\n")
     assert main(["--", str(bad)]) == 2
