@@ -149,10 +149,22 @@ def owner_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def leftover_containers(client, mine_only: bool = False) -> list:
-    """Grading containers still present: all of them, or only this process's."""
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    labels: dict
+
+
+def leftover_containers(client, mine_only: bool = False) -> list[ContainerInfo]:
+    """Grading containers still present: all of them, or only this process's.
+
+    Uses the plain list call: the high-level one inspects each container and
+    fails when another grader removes one in the middle of the listing.
+    """
     label = f"{LABEL}.owner={owner_label()}" if mine_only else LABEL
-    return client.containers.list(all=True, filters={"label": label})
+    rows = client.api.containers(all=True, filters={"label": label})
+    return [ContainerInfo(r["Id"], (r.get("Names") or ["?"])[0].lstrip("/"), r.get("Labels") or {}) for r in rows]
 
 
 def clean(client) -> int:

@@ -83,7 +83,7 @@ def _in_foreign_container(pid: str) -> bool:
     except OSError:
         return False
     from grader import dockerenv, sandbox
-    running = {c.id: c.labels.get("ipcgrade.owner") for c in dockerenv.client().containers.list()}
+    running = {r["Id"]: (r.get("Labels") or {}).get("ipcgrade.owner") for r in dockerenv.client().api.containers()}
     mine = sandbox.owner_label()
     return any(cid in cgroup and owner != mine for cid, owner in running.items())
 
