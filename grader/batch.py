@@ -52,7 +52,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
             results[i] = error_result(sub.student, sub.problem, assignment.rubric)
             continue
         key = CacheKey(content=content_hash(sub.path), assignment=assignment.name, harness=harness,
-                       visible_only=visible_only)
+                       visible_only=visible_only, limits=repr(limits))
         provenance = {"content": key.content, "harness": harness, "rubric": rubric}
         stored = store.get(sub.student) if store and not force else None
         if stored and stored.key == key:

@@ -62,6 +62,7 @@ def cmd_grade(argv: list[str]) -> int:
     ap.add_argument("--format", choices=sorted(FORMATS), help="also print the gradebook in this format on stdout")
     ap.add_argument("--force", action="store_true", help="regrade every submission, ignoring stored results")
     ap.add_argument("--shard", help="grade only slice I of N (I/N), for spreading a class over CI runners")
+    add_limit_options(ap)
     args = ap.parse_args(argv)
     assignment = assignments.load(args.assignment)
     try:
@@ -75,7 +76,8 @@ def cmd_grade(argv: list[str]) -> int:
             subs = [s for s in subs if regrade.in_shard(s.student, *shard)]
         from .batch import grade_batch
         from .store import ResultStore
-        run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force)
+        run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
+                          limits=limits_from(args))
     book = run.book
     _write(book, args.out)
     if args.format:
@@ -92,6 +94,22 @@ def cmd_grade(argv: list[str]) -> int:
     if previous is not None:
         out.print(regrade.render(regrade.diff(previous, book)), highlight=False)
     return 1 if run.docker_down else 0
+
+
+def add_limit_options(ap: argparse.ArgumentParser) -> None:
+    d = sandbox.Limits()
+    g = ap.add_argument_group("sandbox limits (per submission)")
+    g.add_argument("--memory", default=d.memory, help=f"memory limit, swap included (default {d.memory})")
+    g.add_argument("--pids", type=int, default=d.pids, help=f"processes and threads (default {d.pids})")
+    g.add_argument("--cpus", type=float, default=d.cpus, help=f"CPUs (default {d.cpus:g})")
+    g.add_argument("--timeout", type=int, default=d.wall_seconds,
+                   help=f"seconds for the whole harness run (default {d.wall_seconds})")
+    g.add_argument("--runtime", default=None, help="container runtime, e.g. runsc for gVisor (default: Docker's)")
+
+
+def limits_from(args) -> sandbox.Limits:
+    return sandbox.Limits(wall_seconds=args.timeout, memory=args.memory, pids=args.pids, cpus=args.cpus,
+                          runtime=args.runtime)
 
 
 def _previous(out_dir: Path):

@@ -34,6 +34,7 @@ class Limits:
     cpus: float = 1.0
     work_tmpfs: str = "64m"
     output_bytes: int = 8 << 20      # the harness's own answer
+    runtime: str | None = None       # e.g. "runsc" (gVisor) when installed
 
 
 @dataclass
@@ -101,6 +102,7 @@ def container_config(image: str, command: list[str], submission: Path, limits: L
         labels={LABEL: "grading", f"{LABEL}.owner": owner_label()},
         environment={"PYTHONDONTWRITEBYTECODE": "1"},
         stop_signal="SIGKILL",
+        **({"runtime": limits.runtime} if limits.runtime else {}),
     )
 
 

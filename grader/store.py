@@ -27,6 +27,7 @@ class CacheKey(BaseModel):
     assignment: str
     harness: str
     visible_only: bool = False
+    limits: str = ""             # sandbox limits change verdicts too (a memory limit, a timeout)
 
 
 class StoredResult(BaseModel):

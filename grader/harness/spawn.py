@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from . import limits, procfs, trace as tracemod
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
+_READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
 DEFAULT_TRACE = "%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,socket,bind,listen,accept,accept4,connect,unlink"
 STRACE = "/usr/bin/strace"
 
@@ -60,6 +61,7 @@ class _Drain(threading.Thread):
         self.eof = False
 
     def run(self):
+        self.tid = threading.get_native_id()
         try:
             while True:
                 chunk = os.read(self.fd, 65536)
@@ -83,15 +85,19 @@ class _Drain(threading.Thread):
     def truncated(self) -> bool:
         return self.total > len(self.data)
 
-    def pending(self) -> int:
-        """Bytes written into the pipe that this thread has not read yet."""
+    def pending(self) -> bool:
+        """True while written bytes may not be in `data` yet: some are still in the pipe, or
+        this thread has read them and not appended them (it is not back inside read())."""
         if self.eof:
-            return 0
+            return False
         try:
             buf = fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0")
-            return int.from_bytes(buf, sys.byteorder)
-        except OSError:
-            return 0
+            if int.from_bytes(buf, sys.byteorder):
+                return True
+            with open(f"/proc/self/task/{self.tid}/syscall") as f:
+                return f.read().split()[0] != _READ_SYSCALL
+        except (OSError, AttributeError, IndexError):
+            return False
 
 
 class Run:
