@@ -301,7 +301,7 @@ class ScenarioRunner:
             st = procfs.read_stat(pid)
             if st is None or st.state not in ("S", "D"):
                 continue
-            nr, fd = _syscall_and_fd(pid)
+            nr, fd = procfs.read_syscall_and_fd(pid)
             op = PIPE_SYSCALLS_X86_64.get(nr)
             if op is None or fd is None:
                 continue
@@ -425,21 +425,6 @@ def _describe_file(path: str) -> str:
     except OSError:
         return ""
     return f"(owner uid {st.st_uid}, mode {st.st_mode & 0o777:04o}, {st.st_size} bytes)"
-
-
-def _syscall_and_fd(pid: int) -> tuple[int | None, int | None]:
-    """The syscall number and first argument a sleeping process is in, from /proc/PID/syscall."""
-    try:
-        with open(f"/proc/{pid}/syscall") as f:
-            parts = f.read().split()
-    except OSError:
-        return None, None
-    if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
-        return None, None
-    try:
-        return int(parts[0]), int(parts[1], 16)
-    except ValueError:
-        return int(parts[0]), None
 
 
 def remove_posix_objects(baseline: dict[str, set[str]] | None = None) -> None:

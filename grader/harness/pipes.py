@@ -143,17 +143,8 @@ def is_pipe_wchan(wchan: str, direction: str) -> bool:
 
 def _blocked_fd(pid: int) -> tuple[str | None, int | None]:
     """(read|write, fd) of the syscall a process sleeps in, from /proc/PID/syscall."""
-    try:
-        with open(f"/proc/{pid}/syscall") as f:
-            parts = f.read().split()
-    except OSError:
-        return None, None
-    if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
-        return None, None
-    nr = int(parts[0])
-    try:
-        fd = int(parts[1], 16)
-    except ValueError:
+    nr, fd = procfs.read_syscall_and_fd(pid)
+    if fd is None:
         return None, None
     if nr in _READ_SYSCALLS:
         return "read", fd

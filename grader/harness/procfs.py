@@ -193,6 +193,19 @@ def read_current_syscall(pid: int) -> str:
     return first
 
 
+def read_syscall_and_fd(pid: int) -> tuple[int | None, int | None]:
+    """The syscall number a sleeping process is in and its first argument (often an fd),
+    from /proc/PID/syscall; (None, None) when it is running or gone."""
+    text = _read(f"{PROC}/{pid}/syscall")
+    parts = text.split() if text else []
+    if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
+        return None, None
+    try:
+        return int(parts[0]), int(parts[1], 16)
+    except ValueError:
+        return int(parts[0]), None
+
+
 @dataclass
 class FdInfo:
     fd: int

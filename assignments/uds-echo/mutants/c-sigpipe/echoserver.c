@@ -19,7 +19,7 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-/* Send all of buf; MSG_NOSIGNAL turns a vanished client into EPIPE instead of SIGPIPE. */
+/* Send all of buf. */
 static int send_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
