@@ -59,22 +59,55 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.docker)
 
 
-_FULL_GRADES: dict = {}
+# Every assignment's references and mutants, graded five times with both cores busy:
+# three full batch runs, one visible-only run (what `grade check` runs), and one
+# with the local runner (no Docker). All assignments are graded side by side.
+RUN_MODES = ("full", "full", "full", "visible", "local")
+BURNERS = 2
+_RUNS: dict = {}
+
+
+def _grade_everything() -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+    import subprocess
+    import sys
+
+    from grader import assignments, localrun, selftest
+    from grader.batch import grade_all
+
+    names = assignments.available()
+    loaded = {n: assignments.load(n) for n in names}
+    cases = {n: selftest.cases(loaded[n]) for n in names}
+    books = {n: [] for n in names}
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BURNERS)]
+    try:
+        for mode in RUN_MODES:
+            runner = localrun.runner() if mode == "local" else None
+            with ThreadPoolExecutor(len(names)) as pool:
+                futures = {n: pool.submit(grade_all, loaded[n], selftest.submissions(cases[n]), jobs=2,
+                                          visible_only=mode != "full", runner=runner) for n in names}
+                for n, fut in futures.items():
+                    books[n].append(fut.result())
+        assert all(b.poll() is None for b in burners), "a CPU burner died: the load was not there throughout"
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    return {"cases": cases, "books": books}
 
 
 @pytest.fixture(scope="session")
-def full_grades(docker_client):
-    """name -> (selftest cases, Gradebook of all of them graded in full by Docker), computed once a session."""
-    from grader import assignments, selftest
-    from grader.batch import grade_all
+def verdict_runs(docker_client):
+    """{"cases": name -> cases, "books": name -> [Gradebook per RUN_MODES entry]}, computed once."""
+    if not _RUNS:
+        _RUNS.update(_grade_everything())
+    return _RUNS
 
-    def get(name: str):
-        if name not in _FULL_GRADES:
-            a = assignments.load(name)
-            cases = selftest.cases(a)
-            _FULL_GRADES[name] = (cases, grade_all(a, selftest.submissions(cases)))
-        return _FULL_GRADES[name]
-    return get
+
+@pytest.fixture(scope="session")
+def full_grades(verdict_runs):
+    """name -> (selftest cases, the first full Gradebook), from the shared loaded runs."""
+    return lambda name: (verdict_runs["cases"][name], verdict_runs["books"][name][0])
 
 
 def visible_statuses(result) -> dict:

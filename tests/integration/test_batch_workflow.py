@@ -1,6 +1,5 @@
 """Instructor workflow: cached reruns, rubric-only rescoring, regrade diffs, shards, and resuming after Ctrl-C."""
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -1,40 +1,29 @@
-"""Deterministic verdicts: every reference and mutant of every assignment, graded five times while
-both cores are busy with other work, gets exactly the same per-check verdicts every time (and the
-same as the unloaded run). A check that flips here must be redesigned, not retried."""
-import subprocess
-import sys
-
+"""Deterministic verdicts: every reference and mutant of every assignment is graded five times while
+both cores are busy with other work (conftest.verdict_runs): three full batch runs, one visible-only
+run (the `grade check` path) and one with the local runner. Every verdict must be identical across
+the runs that include it. A check that flips here must be redesigned, not retried."""
 import pytest
 
-from grader import assignments, selftest
-from grader.batch import grade_all
+from grader import assignments
 
-RUNS = 5
+from conftest import RUN_MODES, visible_statuses
 
 
 def verdicts(book) -> dict:
     return {s.student: (s.status, tuple((c.id, c.status.value) for c in s.checks)) for s in book.submissions}
 
 
-@pytest.fixture
-def busy_cores():
-    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    try:
-        yield
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
-
-
 @pytest.mark.docker
 @pytest.mark.parametrize("name", assignments.available())
-def test_verdicts_are_identical_five_times_on_busy_cores(name, full_grades, busy_cores):
-    cases, unloaded = full_grades(name)
-    a = assignments.load(name)
-    expected = verdicts(unloaded)
-    flips = []
-    for run in range(RUNS):
-        got = verdicts(grade_all(a, selftest.submissions(cases), jobs=3))
-        flips += [f"run {run + 1}: {case}: {got[case]} != {expected[case]}" for case in expected if got[case] != expected[case]]
+def test_verdicts_are_identical_five_times_on_busy_cores(name, verdict_runs):
+    books = verdict_runs["books"][name]
+    assert len(books) == len(RUN_MODES) == 5
+    full = [verdicts(b) for mode, b in zip(RUN_MODES, books) if mode == "full"]
+    flips = [f"full run {i + 1}: {case}: {run[case]} != {full[0][case]}"
+             for i, run in enumerate(full[1:], 1) for case in full[0] if run[case] != full[0][case]]
+    first = {s.student: visible_statuses(s) for s in books[0].submissions}
+    for mode, book in zip(RUN_MODES, books):
+        if mode != "full":
+            flips += [f"{mode} run: {s.student}: {visible_statuses(s)} != {first[s.student]}"
+                      for s in book.submissions if visible_statuses(s) != first[s.student]]
     assert flips == []

@@ -1,26 +1,22 @@
 """mq-mailbox: the blocking verdicts are kernel evidence, so they hold with both cores busy with other work.
 
-The references and the busy-waiting mutants are graded once on the machine as
-it is (the session's shared full selftest run) and once more while two
-CPU-burning processes keep both cores busy; every check must reach the same
-verdict, and the failures must still show the measured figures.
+The session's shared runs (conftest.verdict_runs) grade the references and the
+busy-waiting mutants three times in full while two CPU-burning processes keep
+both cores busy; every check must reach the verdict its manifest asks for, the
+same each time, and the failures must still show the measured figures.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from grader import assignments, selftest
-from grader.batch import grade_all
+from grader import selftest
+
+from conftest import RUN_MODES
 
 ASSIGNMENT = "mq-mailbox"
 # The references, and every mutant whose bug is judged by blocked_in's figures.
 UNDER_LOAD = ["reference/c", "reference/python", "mutant/c-recv-busy-poll", "mutant/py-recv-sleep-poll",
               "mutant/py-send-busy-retry"]
-BURNERS = 2          # "both cores"
-BURN = "while True: pass"
 
 
 def statuses(result) -> dict[str, str]:
@@ -28,26 +24,15 @@ def statuses(result) -> dict[str, str]:
 
 
 @pytest.mark.docker
-def test_verdicts_are_the_same_with_both_cores_busy(full_grades):
-    cases, quiet_book = full_grades(ASSIGNMENT)
-    quiet = {r.student: r for r in quiet_book.submissions}
-    chosen = [c for c in cases if c.name in UNDER_LOAD]
-    assert sorted(c.name for c in chosen) == sorted(UNDER_LOAD)
-    a = assignments.load(ASSIGNMENT)
-
-    burners = [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(BURNERS)]
-    try:
-        loaded_book = grade_all(a, selftest.submissions(chosen))
-        assert all(b.poll() is None for b in burners), "a CPU burner died: the load was not there throughout"
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
-
-    loaded = {r.student: r for r in loaded_book.submissions}
-    for case in chosen:
-        assert selftest.verdict(case, loaded[case.name]) is None, (case.name, statuses(loaded[case.name]))
-        assert statuses(loaded[case.name]) == statuses(quiet[case.name]), case.name
+def test_verdicts_are_the_same_with_both_cores_busy(verdict_runs):
+    """The shared runs grade every case three times in full while two burners keep both cores busy."""
+    cases = {c.name: c for c in verdict_runs["cases"][ASSIGNMENT]}
+    full = [{r.student: r for r in b.submissions}
+            for mode, b in zip(RUN_MODES, verdict_runs["books"][ASSIGNMENT]) if mode == "full"]
+    for name in UNDER_LOAD:
+        for run in full:
+            assert selftest.verdict(cases[name], run[name]) is None, (name, statuses(run[name]))
+            assert statuses(run[name]) == statuses(full[0][name]), name
 
 
 @pytest.mark.docker

@@ -1,15 +1,14 @@
 """`grade check` (student self-check, Docker or local namespaces) gives the instructor's verdicts."""
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from junitparser import JUnitXml
 
 from grader import assignments, cli, localrun
-from grader.batch import grade_all
+from grader.selfcheck import all_passed, visible_result
 from grader.report.gradescope import gradescope_fields_ok
 
-from conftest import REPO, visible_statuses
+from conftest import REPO, RUN_MODES, visible_statuses
 
 NAMES = assignments.available()
 
@@ -20,28 +19,37 @@ def _check(case, name, out):
     return code, json.loads((out / "grades.json").read_text())["submissions"][0]
 
 
-@pytest.mark.docker
-@pytest.mark.parametrize("name", NAMES)
-def test_grade_check_agrees_with_batch_grading(name, full_grades, tmp_path):
-    cases, book = full_grades(name)
-    with ThreadPoolExecutor(2) as pool:
-        checked = list(pool.map(lambda ic: _check(ic[1], name, tmp_path / str(ic[0])), enumerate(cases)))
-    for case, result, (code, doc) in zip(cases, book.submissions, checked):
-        batch = visible_statuses(result)
-        mine = {c["id"]: c["status"] for c in doc["checks"]}
-        assert mine == batch, case.name
-        assert code == (0 if all(s == "passed" for s in batch.values()) else 1), case.name
+def _run(verdict_runs, name, mode):
+    return verdict_runs["books"][name][RUN_MODES.index(mode)]
 
 
 @pytest.mark.docker
 @pytest.mark.parametrize("name", NAMES)
-def test_local_runner_agrees_with_docker(name, full_grades):
-    cases, book = full_grades(name)
-    a = assignments.load(name)
-    local = grade_all(a, [s.model_copy() for s in __import__("grader.selftest").selftest.submissions(cases)],
-                      visible_only=True, runner=localrun.runner())
-    for case, docker_result, local_result in zip(cases, book.submissions, local.submissions):
-        assert visible_statuses(local_result) == visible_statuses(docker_result), case.name
+def test_grade_check_agrees_with_batch_grading(name, verdict_runs):
+    """The visible-only run (what `grade check` runs) against the batch's visible checks, for every case."""
+    batch, check = _run(verdict_runs, name, "full"), _run(verdict_runs, name, "visible")
+    for full, mine in zip(batch.submissions, check.submissions):
+        assert visible_statuses(mine) == visible_statuses(full), full.student
+        assert all_passed(visible_result(mine)) == all(s == "passed" for s in visible_statuses(full).values())
+
+
+@pytest.mark.docker
+def test_grade_check_command_in_a_submission_folder(verdict_runs, tmp_path):
+    """The real command, exit status and all, on a reference and a mutant."""
+    cases = {c.name: c for c in verdict_runs["cases"]["shm-handshake"]}
+    batch = {s.student: s for s in _run(verdict_runs, "shm-handshake", "full").submissions}
+    for i, name in enumerate(("reference/python", "mutant/c-no-rmid")):
+        code, doc = _check(cases[name], "shm-handshake", tmp_path / str(i))
+        assert {c["id"]: c["status"] for c in doc["checks"]} == visible_statuses(batch[name])
+        assert code == (0 if name.startswith("reference") else 1)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", NAMES)
+def test_local_runner_agrees_with_docker(name, verdict_runs):
+    docker_book, local = _run(verdict_runs, name, "full"), _run(verdict_runs, name, "local")
+    for docker_result, local_result in zip(docker_book.submissions, local.submissions):
+        assert visible_statuses(local_result) == visible_statuses(docker_result), docker_result.student
 
 
 def test_local_runner_says_when_user_namespaces_are_missing(monkeypatch):
