@@ -7,6 +7,7 @@ report, and exits 0 only when every visible check passes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -79,18 +80,22 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runner", choices=["auto", "docker", "local"], default="auto",
                     help="docker (default when a daemon is reachable) or local namespaces (self-check only)")
     args = ap.parse_args(argv)
-    console = Console(stderr=args.format is not None)
+    console = Console(stderr=args.format is not None, soft_wrap=True)
     folder = args.folder
     if not folder.is_dir():
         raise CheckUsageError(f"{folder} is not a folder")
-    name = args.assignment
+    name, home = args.assignment, None
     if (folder / CONFIG).is_file():
         cfg = validate(folder / CONFIG, GradeConfig)
         name = name or cfg.assignment
-        if cfg.home:
-            paths.use_home(folder / cfg.home)
+        home = folder / cfg.home if cfg.home else None
     if not name:
         raise CheckUsageError(f"name the assignment with -a NAME, or put 'assignment: NAME' in {folder / CONFIG}")
+    with paths.home_of(home) if home else contextlib.nullcontext():
+        return _check(folder, name, args, console)
+
+
+def _check(folder: Path, name: str, args, console: Console) -> int:
     assignment = assignments.load(name)
     run = pick_runner(args.runner, console)
     sub = Submission(student=folder.resolve().name, path=folder)

@@ -30,15 +30,29 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends docker.io iptables >/dev/null
 fi
 
-if ! daemon_up; then
-  log "starting dockerd"
-  logfile=/var/log/ipcgrade-dockerd.log
-  # setsid: the daemon must outlive this script and the shell that called it.
-  setsid nohup dockerd >"$logfile" 2>&1 < /dev/null &
-  for _ in $(seq 1 60); do
-    daemon_up && break
+start_dockerd() {
+  # A dockerd that is still shutting down holds the pid file: wait for it to go.
+  for _ in $(seq 1 30); do
+    pgrep -x dockerd >/dev/null 2>&1 || break
     sleep 1
   done
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null; then
+    rm -f /var/run/docker.pid   # stale: its daemon is gone
+  fi
+  log "starting dockerd"
+  # setsid: the daemon must outlive this script and the shell that called it.
+  setsid nohup dockerd >>/var/log/ipcgrade-dockerd.log 2>&1 < /dev/null &
+  local pid=$!
+  for _ in $(seq 1 60); do
+    daemon_up && return 0
+    kill -0 "$pid" 2>/dev/null || return 1   # it exited: no point waiting
+    sleep 1
+  done
+  return 1
+}
+
+if ! daemon_up; then
+  start_dockerd || { sleep 2; start_dockerd; } || true
 fi
 
 if ! daemon_up; then

@@ -17,8 +17,17 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace python3-sysv-ipc >/dev/null 2>&1 \
     || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace python3-sysv-ipc >/dev/null; }
 fi
-if ! python3 -c "import grader, rich, docker, yaml, pydantic, junitparser, pytest" 2>/dev/null \
-   || ! command -v grade >/dev/null 2>&1; then
+# (Re)install when the `grade` command or a dependency is missing, or when the installed
+# package is another checkout's (an editable install points at one folder only).
+here="$(pwd)/grader"
+installed="$(cd / && python3 -c "import grader, rich, docker, yaml, pydantic, jinja2, junitparser, pytest, os; print(os.path.dirname(grader.__file__))" 2>/dev/null || true)"
+if [ "$installed" != "$here" ] || ! command -v grade >/dev/null 2>&1; then
   echo "setup: installing ipcgrade (pip install -e '.[test]')" >&2
-  python3 -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "Running pip as the 'root' user" >&2 || true
+  log="$(mktemp)"
+  if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: installing ipcgrade failed (see above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi

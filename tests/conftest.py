@@ -57,6 +57,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "integration" in item.path.parts and not item.get_closest_marker("docker"):
             item.add_marker(pytest.mark.docker)
+    # Tests that stop the Docker daemon run last, so nothing else depends on its restart.
+    items.sort(key=lambda item: bool(item.get_closest_marker("disruptive")))
 
 
 # Every assignment's references and mutants, graded five times with both cores busy:

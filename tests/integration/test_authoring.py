@@ -13,10 +13,8 @@ def home(tmp_path, monkeypatch):
     """An empty course home with the project's Dockerfile, so the real assignments stay untouched."""
     (tmp_path / "docker").mkdir()
     shutil.copy(REPO / "docker" / "Dockerfile", tmp_path / "docker" / "Dockerfile")
-    for name in ("ASSIGNMENTS", "RUBRICS", "DOCKERFILE", "HOME"):
-        monkeypatch.setattr(paths, name, getattr(paths, name))
-    paths.use_home(tmp_path)
-    return tmp_path
+    with paths.home_of(tmp_path):
+        yield tmp_path
 
 
 def test_new_assignment_is_valid(home, capsys):
