@@ -7,7 +7,7 @@ Grades the hostile corpus (tests/hostile/, plus generated archives and odd file
 names, plus both references) `rounds` times and reports:
   - the hostile suite's pass rate (submissions that got their expected verdict);
   - leftovers per 1,000 runs: containers, host processes of the student uids,
-    host SysV IPC objects, and bytes left in /tmp;
+    host SysV IPC objects, and bytes in new /tmp entries;
   - kill latency (time-limit breach until every student process is dead), p50 and p99;
   - the internal-error rate (checks the grader could not finish, and harness crashes).
 """
@@ -31,9 +31,18 @@ from grader import dockerenv, sandbox  # noqa: E402
 from grader.store import ResultStore  # noqa: E402
 
 
-def tmp_bytes() -> int:
-    out = subprocess.run(["du", "-sb", tempfile.gettempdir()], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else 0
+def tmp_entries(exclude: Path) -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).iterdir() if p != exclude}
+
+
+def new_tmp_bytes(before: set[str], exclude: Path) -> int:
+    """Bytes in temp-folder entries that appeared during the run (not this benchmark's own folder)."""
+    total = 0
+    for name in tmp_entries(exclude) - before:
+        out = subprocess.run(["du", "-sb", str(Path(tempfile.gettempdir()) / name)], capture_output=True,
+                             text=True).stdout.split()
+        total += int(out[0]) if out else 0
+    return total
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -56,7 +65,7 @@ def main() -> int:
             subs = Path(tmp) / "submissions"
             subs.mkdir()
             expected = corpus.build_batch(subs)
-            before, before_tmp = corpus.host_state(), tmp_bytes()
+            before, before_tmp = corpus.host_state(), tmp_entries(Path(tmp))
             out = Path(tmp) / "out"
             rc = subprocess.run([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake",
                                  "-o", str(out), "--force"], capture_output=True).returncode
@@ -64,7 +73,7 @@ def main() -> int:
             leftovers["containers"] += len(sandbox.leftover_containers(client))
             leftovers["processes"] += len(after["student_processes"])
             leftovers["ipc_objects"] += len(set(after["sysv"]) - set(before["sysv"]))
-            leftovers["tmp_bytes"] += max(0, tmp_bytes() - before_tmp)
+            leftovers["tmp_bytes"] += new_tmp_bytes(before_tmp, Path(tmp))
             book = {s["student"]: s for s in json.loads((out / "grades.json").read_text())["submissions"]}
             for student, want in expected.items():
                 runs += 1

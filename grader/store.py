@@ -9,7 +9,6 @@ container runs at all.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 import tempfile

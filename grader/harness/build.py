@@ -61,17 +61,11 @@ def copy_submission(src: str, dst: str, uid: int | None) -> None:
         os.lchown(dst, uid, uid)
 
 
-def _as_student(uid: int | None) -> dict:
-    if uid is None or os.geteuid() != 0:
-        return {}
-    return {"user": uid, "group": uid, "extra_groups": []}
-
-
 def _run(cmd: list[str], cwd: str, uid: int | None, env: dict) -> tuple[int | None, str]:
     try:
         p = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=BUILD_SECONDS, close_fds=True, start_new_session=True,
-                           preexec_fn=lambda: limits.apply(limits.BUILD_LIMITS), **_as_student(uid))
+                           preexec_fn=lambda: limits.apply(limits.BUILD_LIMITS), **limits.as_user(uid))
     except subprocess.TimeoutExpired as e:
         out = (e.output or b"").decode(errors="replace")
         return None, out[-LOG_CAP:] + f"\n(build stopped after {BUILD_SECONDS} s)"

@@ -13,7 +13,7 @@ import subprocess
 import time
 from typing import Any, Callable
 
-from . import build, diagnose, procfs
+from . import build, diagnose, limits, procfs
 from .api import Fail
 from .spawn import DEFAULT_TRACE, Identity, Run
 
@@ -131,10 +131,8 @@ class CheckContext:
         """Remove what the student left so the next check starts clean (run as the owner)."""
         if not self.ipc_objects():
             return
-        as_owner = {"user": self.identity.uid, "group": self.identity.uid, "extra_groups": []} \
-            if self.identity.uid is not None and os.geteuid() == 0 else {}
         subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
-                       close_fds=True, **as_owner)
+                       close_fds=True, **limits.as_user(self.identity.uid))
         if self.ipc_objects():  # objects another uid created (a reference program, say)
             subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
 

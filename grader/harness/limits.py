@@ -3,6 +3,7 @@
 They back up the container's cgroup limits: a runaway process is stopped by
 whichever limit it meets first.
 """
+import os
 import resource
 
 STUDENT_LIMITS = {
@@ -19,6 +20,14 @@ BUILD_LIMITS = {
                                            # this rlimit (a clear compiler error), not the OOM killer
     resource.RLIMIT_CORE: 0,
 }
+
+
+def as_user(uid: int | None) -> dict:
+    """subprocess keyword arguments that run the child as `uid` (no supplementary groups),
+    or nothing when there is no other uid to switch to (the local runner, or not root)."""
+    if uid is None or os.geteuid() != 0:
+        return {}
+    return {"user": uid, "group": uid, "extra_groups": []}
 
 
 def apply(limits: dict[int, int]) -> None:

@@ -131,9 +131,7 @@ class Run:
         self._cond = threading.Condition()
         # Traced runs drop to the student uid inside strace (-u); untraced ones drop here.
         # Either way no student code ever runs with the harness's privileges.
-        as_student = {}
-        if trace_set is None and identity.uid is not None and os.geteuid() == 0:
-            as_student = {"user": identity.uid, "group": identity.uid, "extra_groups": []}
+        as_student = limits.as_user(identity.uid) if trace_set is None else {}
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, close_fds=True, start_new_session=True,
                                      preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS), **as_student)

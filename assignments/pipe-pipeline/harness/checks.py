@@ -482,7 +482,7 @@ def stream_intact(ctx):
     run = ctx.start("pipeline", args)
     wait_or_hang(ctx, run, args, hint="wc prints its count only at end-of-file: every write end must be closed.")
     if run.stdout.strip() != str(BIG_SIZE):
-        raise Fail(f"`pipeline cat BIG -- wc -c` counted the wrong number of bytes (BIG is 1 MiB)",
+        raise Fail("`pipeline cat BIG -- wc -c` counted the wrong number of bytes (BIG is 1 MiB)",
                    expected=str(BIG_SIZE), observed=repr(run.stdout[:200]),
                    evidence=[("pipeline's stderr", run.stderr[-1500:] or "(empty)")],
                    hint="CMD1's stdout must be the pipe's write end and CMD2's stdin its read end.")
@@ -644,7 +644,7 @@ def exit_status(ctx):
     expected, observed = [], []
     for args, want in cases:
         run = ctx.start("pipeline", args)
-        rc = wait_or_hang(ctx, run, args)
+        wait_or_hang(ctx, run, args)
         expected.append(f"{show(args)}: exited with status {want}")
         observed.append(f"{show(args)}: {run.describe_exit()}")
         ctx.reset()

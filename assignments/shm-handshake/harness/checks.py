@@ -60,7 +60,7 @@ def run_session(ctx, n: int, master_impl: str = "student", slave_impl: str = "st
     try:
         s.shmid = int(line.strip())
     except ValueError:
-        s.id_failure = Fail(f"master's first line is not a shmid", expected="an integer, e.g. 32769",
+        s.id_failure = Fail("master's first line is not a shmid", expected="an integer, e.g. 32769",
                             observed=repr(line), hint="Print only the number returned by shmget() on the first line.")
         master.kill()
         return s
