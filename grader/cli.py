@@ -195,9 +195,12 @@ def cmd_image(argv: list[str]) -> int:
 
 
 def cmd_clean(argv: list[str]) -> int:
-    argparse.ArgumentParser(prog="grade clean", description="Remove leftover ipcgrade containers.").parse_args(argv)
-    n = sandbox.clean(dockerenv.client())
-    out.print(f"removed {n} leftover container(s)")
+    argparse.ArgumentParser(prog="grade clean", description="Remove leftover ipcgrade containers and grading "
+                            "images built from older versions of the harness.").parse_args(argv)
+    client = dockerenv.client()
+    n = sandbox.clean(client)
+    m = image.remove_stale_images(client)
+    out.print(f"removed {n} leftover container(s) and {m} outdated grading image(s)")
     return 0
 
 

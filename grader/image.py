@@ -100,6 +100,20 @@ def ensure_base(client) -> None:
     _say(f"built {BASE_IMAGE} locally")
 
 
+def remove_stale_images(client) -> int:
+    """Remove grading images built from older inputs; the current one stays."""
+    current, n = image_tag(), 0
+    for img in client.images.list(filters={"label": "ipcgrade=image"}):
+        if current in img.tags:
+            continue
+        try:
+            client.images.remove(img.id, force=True)
+            n += 1
+        except APIError:
+            pass  # in use by a running grader: leave it
+    return n
+
+
 def _context_tar() -> io.BytesIO:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
