@@ -35,7 +35,6 @@ class CheckContext:
         self.runs: list[Run] = []
         self.kill_latencies: list[float] = []   # time-limit breach until every process is dead
         self._memo: dict[Any, Any] = {}
-        self.scratch = os.path.join(workdir, "scratch")
 
     # ------------------------------------------------------------ running programs
     def command(self, program: str, impl: str = "student") -> list[str]:

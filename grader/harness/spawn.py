@@ -113,7 +113,6 @@ class Run:
         self.label, self.argv = label, argv
         self._oom_before = procfs.oom_kills()
         self.identity = identity
-        self.started = time.monotonic()
         self.trace_path = None
         cmd = list(argv)
         if trace_set is not None:
@@ -143,7 +142,6 @@ class Run:
         self._err.start()
         self._line_cursor = 0
         self._trace: tracemod.Trace | None = None
-        self.diagnosis: str | None = None
         self.pid = self._find_tracee() if trace_set is not None else self.proc.pid
         self._rc: int | None = None
         self._pidfd = None
