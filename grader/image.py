@@ -45,24 +45,24 @@ def _context_files() -> list[tuple[str, Path]]:
     return sorted(files)
 
 
-def image_tag() -> str:
+def _inputs_hash(files: list[tuple[str, Path]]) -> str:
     h = hashlib.sha256(f"base={BASE_IMAGE}\n".encode())
-    for rel, full in _context_files():
+    for rel, full in files:
         h.update(rel.encode() + b"\0")
         h.update(full.read_bytes())
         h.update(b"\0%d\0" % (full.stat().st_mode & 0o111))
-    return f"{REPO}:{h.hexdigest()[:16]}"
+    return h.hexdigest()[:16]
+
+
+def image_tag() -> str:
+    return f"{REPO}:{_inputs_hash(_context_files())}"
 
 
 def harness_hash(assignment: str) -> str:
     """What one assignment's verdicts depend on: the Dockerfile, the harness runtime and that
     assignment's folder. Editing another assignment does not invalidate cached results."""
-    h = hashlib.sha256(f"base={BASE_IMAGE}\n".encode())
-    for rel, full in _context_files():
-        if rel.startswith("assignments/") and not rel.startswith(f"assignments/{assignment}/"):
-            continue
-        h.update(rel.encode() + b"\0" + full.read_bytes())
-    return h.hexdigest()[:16]
+    return _inputs_hash([(rel, full) for rel, full in _context_files()
+                         if not rel.startswith("assignments/") or rel.startswith(f"assignments/{assignment}/")])
 
 
 def _say(msg: str) -> None:

@@ -53,10 +53,6 @@ class ActiveContainers:
     ids: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, cid):
-        with self.lock:
-            self.ids.add(cid)
-
     def discard(self, cid):
         with self.lock:
             self.ids.discard(cid)

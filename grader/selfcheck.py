@@ -56,19 +56,16 @@ def all_passed(result: SubmissionResult) -> bool:
 
 
 def pick_runner(kind: str, console: Console):
-    if kind == "local" or (kind == "auto" and not _docker_reachable()):
-        console.print(f"[yellow]{localrun.WARNING}[/yellow]")
-        return localrun.runner()
-    client = dockerenv.client()
-    return docker_runner(client, ensure_image(client))
-
-
-def _docker_reachable() -> bool:
-    try:
-        dockerenv.client()
-        return True
-    except dockerenv.DockerUnavailable:
-        return False
+    """Docker whenever a daemon answers (or when asked for); else, on "auto", the local runner."""
+    if kind != "local":
+        try:
+            client = dockerenv.client()
+            return docker_runner(client, ensure_image(client))
+        except dockerenv.DockerUnavailable:
+            if kind == "docker":
+                raise
+    console.print(f"[yellow]{localrun.WARNING}[/yellow]")
+    return localrun.runner()
 
 
 def main(argv: list[str]) -> int:

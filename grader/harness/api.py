@@ -51,12 +51,6 @@ class ReferenceUnavailable(Exception):
     """A mix-and-match check needs the reference solution, which this copy (a student kit) lacks."""
 
 
-def require(condition: bool, message: str, **details) -> None:
-    """Fail with `message` (and any Fail fields) unless `condition` holds."""
-    if not condition:
-        raise Fail(message, **details)
-
-
 def compare_lines(expected: list[str], observed: list[str]) -> tuple[bool, str]:
     """Line-by-line comparison, marking each line as matching, differing or missing."""
     out, ok = [], True

@@ -82,13 +82,6 @@ def describe(pmap: dict[int, list[PipeEnd]], only: set[int] | None = None) -> st
     return "\n".join(lines)
 
 
-def stray_ends(pid: int, allowed_fds: set[int] = frozenset({0, 1, 2})) -> list[procfs.FdInfo]:
-    """Pipe fds a process holds beyond the ones it is meant to have."""
-    return [fd for fd in procfs.read_fds(pid) if fd.pipe_inode is not None and fd.fd not in allowed_fds]
-
-
-# ---------------------------------------------------------------- how full is a pipe
-
 @dataclass(frozen=True)
 class PipeFill:
     buffered: int      # bytes written and not yet read
