@@ -10,7 +10,8 @@ Prints:
   - container start cost as a share of the per-submission time;
   - the grader's peak memory (RSS) during the real batch;
   - cached-rerun time against first-run time;
-  - the grader's peak memory with a stub harness at two class sizes (flat means O(1) per submission).
+  - the grader's peak memory with a stub harness at two class sizes, for the whole of `grade`:
+    grading, every output file and the terminal tables (flat means nothing kept per submission).
 """
 from __future__ import annotations
 
@@ -90,24 +91,32 @@ def one_submission_seconds(client, tag: str, repeats: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
+STUB_REPORT = Path(tempfile.gettempdir()) / "ipcgrade-bench-report.json"
+
+
 def stub_peak_rss(size: int) -> int:
-    """Peak RSS (KiB) of a fresh grader process grading `size` submissions with a stub harness."""
+    """Peak RSS (KiB) of a fresh grader process doing what `grade` does for `size` submissions
+    (grade with the result store, write every output, print the tables), with a stub harness
+    that answers each with the same real report."""
     code = f"""
-import resource, sys, tempfile
+import io, resource, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, {str(REPO)!r})
-from grader import assignments
+from rich.console import Console
+from grader import assignments, cli
 from grader.batch import grade_batch
 from grader.models import Submission
 from grader.sandbox import SandboxResult
+from grader.store import ResultStore
 a = assignments.load({ASSIGNMENT!r})
-doc = open({str(Path(tempfile.gettempdir()) / 'ipcgrade-bench-report.json')!r}, 'rb').read()
+doc = open({str(STUB_REPORT)!r}, 'rb').read()
 stub = lambda path, name, visible: SandboxResult(0, doc, b'')
 with tempfile.TemporaryDirectory() as d:
     sub = Path(d) / 's'; sub.mkdir(); (sub / 'master.c').write_text('x')
     subs = [Submission(student=f's{{i:05d}}', path=sub) for i in range({size})]
-    book = grade_batch(a, subs, runner=stub, jobs=2).book
-    assert len(book.submissions) == {size}
+    run = grade_batch(a, subs, runner=stub, jobs=2, store=ResultStore(Path(d) / 'out'))
+    assert cli.report_batch(run, Path(d) / 'out', None, console=Console(file=io.StringIO())) == 0
+    assert len(run.book.submissions) == {size}
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
@@ -142,9 +151,11 @@ def main() -> int:
         start = container_start_seconds(client, tag)
         (tmp / "bare").mkdir()
         bare = bare_seconds(tmp / "bare")
-        # a real report for the stub harness: the reference's
-        res = sandbox.run_harness(client, tag, a.reference_dir / "c", ASSIGNMENT)
-        Path(tempfile.gettempdir(), "ipcgrade-bench-report.json").write_bytes(res.stdout)
+        # A real report for the stub harness: the largest of the reference's and a failing mutant's
+        # (failures carry traces and /proc snapshots as evidence).
+        reports = [sandbox.run_harness(client, tag, path, ASSIGNMENT).stdout
+                   for path in (a.reference_dir / "c", selftest.cases(a)[2].path)]
+        STUB_REPORT.write_bytes(max(reports, key=len))
     sizes = [int(x) for x in args.stub_sizes.split(",")]
     stub = {n: stub_peak_rss(n) for n in sizes}
     figures = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -19,9 +19,10 @@ from .assignments import Assignment
 from .dockerenv import DockerUnavailable
 from .grading import HarnessRunner, docker_runner, harness_report, result_from
 from .image import ensure_image, harness_hash
-from .models import Gradebook, HarnessReport, Submission, SubmissionResult
+from .models import Gradebook, HarnessReport, Submission
 from .rubric import rubric_hash
 from .score import error_result
+from .spool import ResultSpool
 from .store import CacheKey, ResultStore, StoredResult, content_hash
 
 
@@ -41,22 +42,26 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
                 visible_only: bool = False, console: Console | None = None,
                 limits: sandbox.Limits = sandbox.Limits(), runner: HarnessRunner | None = None,
                 store: ResultStore | None = None, force: bool = False) -> BatchRun:
-    """Grade every submission; a failure of one never loses the others' results."""
+    """Grade every submission; a failure of one never loses the others' results.
+
+    Each result goes to a spool on disk as it arrives, so the grader's memory
+    does not grow with the class.
+    """
     console = console or Console(stderr=True)
     harness, rubric = harness_hash(assignment.name), rubric_hash(assignment.rubric_path)
-    results: dict[int, SubmissionResult] = {}
+    results = ResultSpool(len(submissions))
     todo: list[tuple[int, Submission, CacheKey | None, dict]] = []
     reused = 0
     for i, sub in enumerate(submissions):
         if sub.problem:
-            results[i] = error_result(sub.student, sub.problem, assignment.rubric)
+            results.put(i, error_result(sub.student, sub.problem, assignment.rubric))
             continue
         key = CacheKey(content=content_hash(sub.path), assignment=assignment.name, harness=harness,
                        visible_only=visible_only, limits=repr(limits))
         provenance = {"content": key.content, "harness": harness, "rubric": rubric}
         stored = store.get(sub.student) if store and not force else None
         if stored and stored.key == key:
-            results[i] = result_from(stored.report, assignment, sub.student, stored.seconds, provenance)
+            results.put(i, result_from(stored.report, assignment, sub.student, stored.seconds, provenance))
             reused += 1
         else:
             todo.append((i, sub, key, provenance))
@@ -71,26 +76,45 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
         t0 = time.monotonic()
         return harness_report(runner, assignment, sub, visible_only), time.monotonic() - t0
 
+    def record(i: int, sub: Submission, key: CacheKey, prov: dict, fut: Future) -> None:
+        nonlocal docker_down
+        try:
+            report, seconds = fut.result()
+            if store is not None and isinstance(report, HarnessReport):
+                store.put(StoredResult(student=sub.student, key=key, report=report, seconds=seconds))
+            results.put(i, result_from(report, assignment, sub.student, seconds, prov))
+        except DockerUnavailable as e:
+            docker_down = str(e)
+            results.put(i, error_result(sub.student, str(e), assignment.rubric))
+        except Exception as e:  # a grader bug must not cost the other students their results
+            results.put(i, error_result(sub.student, f"internal grader error: {type(e).__name__}: {e}",
+                                        assignment.rubric))
+
+    workers = jobs or default_jobs()
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
-    with progress, ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+    with progress, ThreadPoolExecutor(max_workers=workers) as pool:
         task = progress.add_task(assignment.name, total=len(todo))
-        futures = {pool.submit(work, sub): (i, sub, key, prov) for i, sub, key, prov in todo}
+        waiting = iter(todo)
+        running: dict[Future, tuple] = {}
+
+        def submit_next() -> None:
+            # A few submissions in flight, not the whole class: finished reports must not pile up
+            # in memory faster than they are stored.
+            item = next(waiting, None)
+            if item is not None:
+                running[pool.submit(work, item[1])] = item
+
+        for _ in range(2 * workers):
+            submit_next()
         try:
-            for fut in as_completed(futures):
-                i, sub, key, prov = futures[fut]
-                try:
-                    report, seconds = fut.result()
-                    if store is not None and isinstance(report, HarnessReport):
-                        store.put(StoredResult(student=sub.student, key=key, report=report, seconds=seconds))
-                    results[i] = result_from(report, assignment, sub.student, seconds, prov)
-                except DockerUnavailable as e:
-                    docker_down = str(e)
-                    results[i] = error_result(sub.student, str(e), assignment.rubric)
-                except Exception as e:  # a grader bug must not cost the other students their results
-                    results[i] = error_result(sub.student, f"internal grader error: {type(e).__name__}: {e}",
-                                              assignment.rubric)
-                progress.advance(task)
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    record(*running.pop(fut), fut)
+                    progress.advance(task)
+                    submit_next()
+                del done, fut
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             if client is not None:
@@ -100,7 +124,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
         console.print(f"[red]Grading stopped working during the batch:[/red] {docker_down}\n"
                       "Every finished result was kept; rerun the same command once Docker is back "
                       "and it continues where it stopped.")
-    book = Gradebook(assignment=assignment.name, submissions=[results[i] for i in range(len(submissions))])
+    book = Gradebook(assignment=assignment.name, submissions=results)
     return BatchRun(book, ran=len(todo), reused=reused, docker_down=docker_down)
 
 

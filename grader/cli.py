@@ -33,7 +33,7 @@ from .staging import SubmissionTooLarge
 from .models import Gradebook
 from .report import FORMATS, write_outputs
 from .report.stats import class_stats, histogram_text, stats_table
-from .report.terminal import summary_table
+from .report.terminal import summary_tables
 from .rubric import cross_check
 from .yamlfile import ConfigError
 
@@ -77,21 +77,28 @@ def cmd_grade(argv: list[str]) -> int:
         from .store import ResultStore
         run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
                           limits=limits_from(args))
+    return report_batch(run, args.out, previous, args.format)
+
+
+def report_batch(run, out_dir: Path, previous: Gradebook | None, fmt: str | None = None,
+                 console: Console = out) -> int:
+    """The end of `grade`: write every output, then say how the class did and what changed since last time."""
     book = run.book
-    _write(book, args.out)
-    if args.format:
-        print(FORMATS[args.format](book))
-        return 0
-    out.print(summary_table(book))
+    _write(book, out_dir)
+    if fmt:
+        sys.stdout.writelines(FORMATS[fmt](book))
+        return 1 if run.docker_down else 0
+    for table in summary_tables(book):
+        console.print(table)
     stats = class_stats(book)
-    out.print(stats_table(stats))
-    out.print(Text(histogram_text(stats)))
-    graded = sum(1 for s in book.submissions if s.status == "graded")
-    out.print(f"{graded} of {len(book.submissions)} submissions graded ({run.ran} run, {run.reused} unchanged "
-              f"and reused); gradebook in {args.out}/ "
-              "(grades.csv, grades.json, index.html; per student feedback.md, report.html, results.json)", highlight=False)
+    console.print(stats_table(stats))
+    console.print(Text(histogram_text(stats)))
+    console.print(f"{stats.graded} of {stats.total} submissions graded ({run.ran} run, {run.reused} unchanged "
+                  f"and reused); gradebook in {out_dir}/ "
+                  "(grades.csv, grades.json, index.html; per student feedback.md, report.html, results.json)",
+                  highlight=False)
     if previous is not None:
-        out.print(regrade.render(regrade.diff(previous, book)), highlight=False)
+        console.print(regrade.render(regrade.diff(previous, book)), highlight=False)
     return 1 if run.docker_down else 0
 
 
@@ -139,7 +146,8 @@ def cmd_merge(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     book = regrade.merge([regrade.load_full(p) for p in args.parts])
     _write(book, args.out)
-    out.print(summary_table(book))
+    for table in summary_tables(book):
+        out.print(table)
     out.print(f"merged {len(args.parts)} result folder(s), {len(book.submissions)} submissions, into {args.out}/")
     return 0
 

@@ -5,6 +5,8 @@ the host so a malformed or forged document is rejected instead of half-trusted.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Literal
@@ -82,6 +84,9 @@ class SubmissionResult(BaseModel):
     provenance: dict[str, str] = Field(default_factory=dict)
 
 
-class Gradebook(BaseModel):
+@dataclass
+class Gradebook:
+    """A class's results. `submissions` may be a list or a ResultSpool (on disk, read one at a time),
+    so code reading a gradebook iterates it and never assumes it is all in memory."""
     assignment: str
-    submissions: list[SubmissionResult] = Field(default_factory=list)
+    submissions: Sequence[SubmissionResult] = field(default_factory=list)

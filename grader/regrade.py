@@ -10,18 +10,15 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import spool
 from .models import Gradebook, SubmissionResult
 from .store import STATE_DIR
 
-FULL_GRADEBOOK = "gradebook.json"
+FULL_GRADEBOOK = "gradebook.jsonl"
 
 
 def save_full(book: Gradebook, out_dir: Path) -> None:
-    state = Path(out_dir) / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    tmp = state / (FULL_GRADEBOOK + ".tmp")
-    tmp.write_text(book.model_dump_json())
-    tmp.replace(state / FULL_GRADEBOOK)
+    spool.save(book.assignment, book.submissions, Path(out_dir) / STATE_DIR / FULL_GRADEBOOK)
 
 
 class NoGradebook(RuntimeError):
@@ -32,7 +29,8 @@ def load_full(out_dir: Path) -> Gradebook:
     path = Path(out_dir) / STATE_DIR / FULL_GRADEBOOK
     if not path.is_file():
         raise NoGradebook(f"{out_dir} holds no ipcgrade results (missing {STATE_DIR}/{FULL_GRADEBOOK})")
-    return Gradebook.model_validate_json(path.read_text())
+    assignment, results = spool.ResultSpool.load(path)
+    return Gradebook(assignment=assignment, submissions=results)
 
 
 @dataclass
@@ -54,12 +52,17 @@ def _reasons(old: SubmissionResult, new: SubmissionResult) -> list[str]:
     return out or ["same inputs (a nondeterministic verdict?)"]
 
 
+def _positions(book: Gradebook) -> dict[str, int]:
+    return {s.student: i for i, s in enumerate(book.submissions)}
+
+
 def diff(old: Gradebook, new: Gradebook) -> list[StudentChange]:
-    olds = {s.student: s for s in old.submissions}
-    news = {s.student: s for s in new.submissions}
+    """Only names and positions are held; each pair of results is read when compared."""
+    olds, news = _positions(old), _positions(new)
     changes = []
     for student in sorted(set(olds) | set(news)):
-        o, n = olds.get(student), news.get(student)
+        o = old.submissions[olds[student]] if student in olds else None
+        n = new.submissions[news[student]] if student in news else None
         if o is None or n is None:
             changes.append(StudentChange(student, o and o.score, n and n.score,
                                          reasons=["new submission" if o is None else "submission removed"]))
@@ -109,10 +112,14 @@ def merge(books: list[Gradebook]) -> Gradebook:
     names = {b.assignment for b in books}
     if len(names) != 1:
         raise NoGradebook(f"cannot merge results of different assignments: {', '.join(sorted(names))}")
-    seen: dict[str, SubmissionResult] = {}
-    for b in books:
-        for s in b.submissions:
-            if s.student in seen:
+    where: dict[str, tuple[int, int]] = {}          # student -> (book, position): results stay on disk
+    for b, book in enumerate(books):
+        for i, s in enumerate(book.submissions):
+            if s.student in where:
                 raise NoGradebook(f"student {s.student!r} appears in more than one shard")
-            seen[s.student] = s
-    return Gradebook(assignment=books[0].assignment, submissions=[seen[k] for k in sorted(seen)])
+            where[s.student] = (b, i)
+    merged = spool.ResultSpool()
+    for student in sorted(where):
+        b, i = where[student]
+        merged.append(books[b].submissions[i])
+    return Gradebook(assignment=books[0].assignment, submissions=merged)

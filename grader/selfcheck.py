@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -103,7 +104,7 @@ def _check(folder: Path, name: str, args, console: Console) -> int:
     if args.out:
         write_outputs(book, args.out, include_hidden=False)
     if args.format:
-        print(FORMATS[args.format](book))
+        sys.stdout.writelines(FORMATS[args.format](book))
     else:
         render_check_report(result, console, include_hidden=False)
         later = hidden_count(assignment) + deferred

@@ -65,11 +65,21 @@ class CheckContext:
         self.runs.append(run)
         return run
 
-    def finish(self, run: Run, timeout: float, *, what: str | None = None, others: list[Run] = ()) -> int:
-        """Wait for a run to end; on timeout, diagnose every student process, kill them and fail."""
-        rc = run.wait(timeout)
+    def finish(self, run: Run, timeout: float, *, what: str | None = None, others: list[Run] = (),
+               cpu_budget: float | None = None) -> int:
+        """Wait for a run to end; on timeout, diagnose every student process, kill them and fail.
+
+        `cpu_budget` (CPU seconds, calibrated far above what the reference uses)
+        ends the wait early for a program that spins instead of finishing.
+        """
+        cpu_start = run.cpu_seconds() if cpu_budget is not None else 0.0
+        rc = run.wait(timeout, cpu_budget)
         if rc is not None:
             return rc
+        used = run.cpu_seconds() - cpu_start if cpu_budget is not None else 0.0
+        if cpu_budget is not None and used >= cpu_budget:
+            raise self.hang(f"{what or run.label} did not finish: it used {used:.1f} s of CPU time "
+                            "without ending (a loop that never ends)", [run, *others])
         raise self.hang(f"{what or run.label} did not finish within {timeout:g} s", [run, *others])
 
     def hang(self, message: str, runs: list[Run], hint: str | None = None) -> Fail:
@@ -82,7 +92,7 @@ class CheckContext:
             r.kill()
         self.kill_latencies.append(round(time.monotonic() - breach, 4))
         fail = Fail(message, hint=hint)
-        fail.evidence.append(("where each process was when time ran out", report))
+        fail.evidence.append(("where each process was when the grader stopped waiting", report))
         for r in runs:
             excerpt = r.trace.excerpt(r.trace.events[-8:], 8) if r.trace.events else "(nothing traced)"
             fail.evidence.append((f"last system calls of {r.label}", excerpt))

@@ -1,4 +1,4 @@
-"""Hang diagnosis: what every student process was doing when time ran out.
+"""Hang diagnosis: what every student process was doing when the grader stopped waiting for it.
 
 "Timed out" alone is not feedback. The report shows the process tree, each
 process's state, the kernel function it sleeps in (wchan), its current syscall,
@@ -58,7 +58,7 @@ def hang_report(uid: int | None, roots: list[int] = (), labels: dict[int, str] |
         else:
             tops.append(s.pid)
     pmap = pipes.pipe_map([s.pid for s in snaps], labels)
-    lines = ["Process tree when time ran out:"]
+    lines = ["Process tree when the grader stopped waiting:"]
 
     def show(pid: int, depth: int):
         s = by_pid[pid]

@@ -174,7 +174,8 @@ SYSCALL_NAMES_X86_64 = {0: "read", 1: "write", 7: "poll", 23: "select", 34: "pau
                         61: "wait4", 67: "shmdt", 69: "msgsnd", 70: "msgrcv", 130: "rt_sigsuspend", 202: "futex",
                         230: "clock_nanosleep", 232: "epoll_wait", 270: "pselect6", 271: "ppoll", 288: "accept4",
                         45: "recvfrom", 47: "recvmsg", 44: "sendto", 46: "sendmsg", 42: "connect", 247: "waitid",
-                        65: "semop", 220: "semtimedop", 243: "mq_timedreceive", 242: "mq_timedsend"}
+                        65: "semop", 220: "semtimedop", 243: "mq_timedreceive", 242: "mq_timedsend",
+                        59: "execve", 322: "execveat"}
 
 
 def read_current_syscall(pid: int) -> str:

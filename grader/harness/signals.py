@@ -107,7 +107,7 @@ def signal_state(pid: int) -> SignalState | None:
 class Asleep:
     """Where a process was when `wait_until_asleep` returned."""
     pid: int
-    asleep: bool                 # sleeping (state S or D) inside a system call
+    asleep: bool                 # sleeping (state S) inside a system call
     exited: bool = False
     state: str = ""
     syscall: str = ""
@@ -128,7 +128,14 @@ def _syscall(pid: int) -> str:
     text = procfs.read_current_syscall(pid)
     if not text:
         return "(unreadable)"
-    return "" if text.startswith(("running", "(")) else text
+    if text.startswith(("running", "(")) or text in STARTING_UP:
+        return ""
+    return text
+
+
+# A process still in execve (often in state D, reading the binary on a loaded machine)
+# has not installed a handler yet: it must never count as asleep and ready for a signal.
+STARTING_UP = {"execve", "execveat"}
 
 
 def _deliverable(pid: int) -> bool:
@@ -143,8 +150,10 @@ def _deliverable(pid: int) -> bool:
 def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) -> Asleep:
     """Poll until `pid` sleeps in a system call (pause, sigsuspend, read...), or `timeout` passes.
 
-    "Asleep" means state S or D, inside a system call, with no unblocked signal
-    pending (one that is pending would wake it at once).
+    "Asleep" means state S (an interruptible sleep), inside a system call other
+    than execve, with no unblocked signal pending (one that is pending would wake
+    it at once). State D is disk I/O or a lock, never a wait for a signal: a
+    process seen there may still be starting up.
 
     Sending a signal only then means the program is past its start-up: its
     handlers are in place and the signal interrupts its wait. A busy-waiting
@@ -160,7 +169,7 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
             return Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
-        sc = _syscall(pid) if st.state in ("S", "D") else ""
+        sc = _syscall(pid) if st.state == "S" else ""
         if sc and _deliverable(pid):
             sc = ""                          # a signal is on its way: it is about to wake up
         last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)

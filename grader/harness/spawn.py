@@ -252,6 +252,10 @@ class Run:
                     return None
                 self._cond.wait(left)
 
+    def stdout_closed(self) -> bool:
+        """True once every writer of the program's stdout is gone (end of file)."""
+        return self._out.eof
+
     def wait_for_output(self, text: str, timeout: float) -> bool:
         """Block until `text` appears anywhere in stdout."""
         deadline = time.monotonic() + timeout
@@ -313,12 +317,26 @@ class Run:
     def alive(self) -> bool:
         return self.poll() is None
 
-    def wait(self, timeout: float) -> int | None:
-        """Exit status (negative: killed by that signal), or None if still running."""
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the program and its live descendants."""
+        return sum(st.cpu_seconds for st in map(procfs.read_stat, self.tree()) if st)
+
+    def wait(self, timeout: float, cpu_budget: float | None = None) -> int | None:
+        """Exit status (negative: killed by that signal), or None if still running.
+
+        With `cpu_budget`, also gives up once the program has used that much CPU
+        time during the wait: a program spinning in a loop that never ends is
+        known to hang as soon as it has burnt far more CPU than a correct one
+        needs, however busy the machine is (CPU time, unlike wall time, does not
+        stretch under load).
+        """
         deadline = time.monotonic() + timeout
+        cpu_start = self.cpu_seconds() if cpu_budget is not None else 0.0
         while self.poll() is None:
             left = deadline - time.monotonic()
             if left <= 0:
+                return None
+            if cpu_budget is not None and self.cpu_seconds() - cpu_start >= cpu_budget:
                 return None
             if self._pidfd is not None:
                 select.select([self._pidfd], [], [], min(left, 0.05))

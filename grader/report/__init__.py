@@ -1,5 +1,7 @@
 """Reports: each output format is one pure function from the models to text.
 
+A whole-class format yields its text in pieces, a submission at a time, so a
+large class is never held in memory; `text()` joins the pieces for small uses.
 Only write_outputs touches the disk. It writes every file atomically so a
 crashed or interrupted run never leaves a half-written gradebook that looks
 complete, and it names student folders so that no name can escape out_dir.
@@ -12,7 +14,7 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Iterable
 
 from grader.models import Gradebook
 from grader.report.feedback import check_feedback, feedback_markdown
@@ -21,16 +23,21 @@ from grader.report.gradescope import gradescope_gradebook, gradescope_results
 from grader.report.junit import junit_xml
 from grader.report.markdown import markdown_summary
 
-__all__ = ["FORMATS", "write_outputs", "safe_dir_names", "check_feedback", "feedback_markdown",
+__all__ = ["FORMATS", "text", "write_outputs", "safe_dir_names", "check_feedback", "feedback_markdown",
            "gradebook_json", "gradebook_csv", "gradescope_results", "junit_xml", "markdown_summary"]
 
-FORMATS: dict[str, Callable[[Gradebook], str]] = {
+FORMATS: dict[str, Callable[[Gradebook], Iterable[str]]] = {
     "json": gradebook_json,
     "junit": junit_xml,
     "markdown": markdown_summary,
     "gradescope": gradescope_gradebook,
     "csv": gradebook_csv,
 }
+
+def text(fmt: str, book: Gradebook) -> str:
+    """One format of a gradebook as a single string (a test, a small class)."""
+    return "".join(FORMATS[fmt](book))
+
 
 # Top-level files write_outputs creates; a student called "grades.json" must not clash.
 _TOP_LEVEL = ("grades.json", "grades.csv", "summary.md", "junit.xml", "index.html")
@@ -64,12 +71,13 @@ def safe_dir_names(students: list[str]) -> list[str]:
     return names
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, content: str | Iterable[str]) -> None:
     """Write to a temp file in the same folder, then rename over the target in one step."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8", "replace"))
+            for piece in [content] if isinstance(content, str) else content:
+                f.write(piece.encode("utf-8", "replace"))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

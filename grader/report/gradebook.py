@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 
 from grader.models import CheckStatus, Gradebook, ScoredCheck, SubmissionResult
 from grader.report._text import number, points
@@ -26,10 +27,19 @@ def _submission_doc(sub: SubmissionResult) -> dict:
     return doc
 
 
-def gradebook_json(book: Gradebook) -> str:
-    """A stable, documented shape rather than model_dump(), so consumers survive model refactors."""
-    doc = {"assignment": book.assignment, "submissions": [_submission_doc(s) for s in book.submissions]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+def gradebook_json(book: Gradebook) -> Iterator[str]:
+    """A stable, documented shape rather than model_dump(), so consumers survive model refactors.
+
+    Yielded a submission at a time (indented as json.dumps(indent=2) would), so a
+    large class is never one string in memory.
+    """
+    yield '{\n  "assignment": ' + json.dumps(book.assignment, ensure_ascii=False) + ',\n  "submissions": ['
+    empty = True
+    for sub in book.submissions:
+        doc = json.dumps(_submission_doc(sub), indent=2, ensure_ascii=False)
+        yield ("\n    " if empty else ",\n    ") + doc.replace("\n", "\n    ")
+        empty = False
+    yield ("]" if empty else "\n  ]") + "\n}\n"
 
 
 def csv_cell(value: str) -> str:
@@ -42,14 +52,17 @@ def _cell(check: ScoredCheck | None) -> str:
     return "" if check is None or check.status is CheckStatus.skipped else points(check.score)
 
 
-def gradebook_csv(book: Gradebook) -> str:
+def _csv_line(row: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()
+
+
+def gradebook_csv(book: Gradebook) -> Iterator[str]:
     """One row per student, one column per check, in the order checks were first seen."""
     ids = list(dict.fromkeys(c.id for s in book.submissions for c in s.checks))
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "status", "score", "max_score", *map(csv_cell, ids)])
+    yield _csv_line(["student", "status", "score", "max_score", *map(csv_cell, ids)])
     for sub in book.submissions:
         by_id = {c.id: c for c in sub.checks}
-        writer.writerow([csv_cell(sub.student), sub.status, points(sub.score), points(sub.max_score),
+        yield _csv_line([csv_cell(sub.student), sub.status, points(sub.score), points(sub.max_score),
                          *(_cell(by_id.get(i)) for i in ids)])
-    return buf.getvalue()

@@ -7,6 +7,7 @@ for the same reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from numbers import Real
 
 from grader.models import CheckStatus, Gradebook, SubmissionResult
@@ -46,11 +47,16 @@ def gradescope_results(result: SubmissionResult) -> str:
     return json.dumps(results_doc(result), indent=2, ensure_ascii=False) + "\n"
 
 
-def gradescope_gradebook(book: Gradebook) -> str:
-    """Gradescope grades one submission at a time; a batch gives a list of documents."""
+def gradescope_gradebook(book: Gradebook) -> Iterator[str]:
+    """Gradescope grades one submission at a time; a batch gives a list of documents, one at a time."""
     if len(book.submissions) == 1:
-        return gradescope_results(book.submissions[0])
-    return json.dumps([results_doc(s) for s in book.submissions], indent=2, ensure_ascii=False) + "\n"
+        yield gradescope_results(book.submissions[0])
+        return
+    yield "["
+    for n, sub in enumerate(book.submissions):
+        doc = json.dumps(results_doc(sub), indent=2, ensure_ascii=False)
+        yield ("," if n else "") + "\n  " + doc.replace("\n", "\n  ")
+    yield ("\n]" if len(book.submissions) else "]") + "\n"
 
 
 def _is_number(value: object) -> bool:

@@ -11,6 +11,7 @@ other format, so a page shows what the program really printed.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from jinja2 import DictLoader, Environment, StrictUndefined
@@ -282,7 +283,7 @@ def student_page(result: SubmissionResult, assignment: str, include_hidden: bool
         details=[c for c in shown if c.status is not CheckStatus.passed], back_link=back_link)
 
 
-def class_page(book: Gradebook, stats: ClassStats, dir_names: list[str] | None = None) -> str:
+def class_page(book: Gradebook, stats: ClassStats, dir_names: list[str] | None = None) -> Iterator[str]:
     """The instructor's overview: summary, pass rate per check, score histogram, and every student.
 
     dir_names are the student folders (from safe_dir_names) the rows link to;
@@ -292,7 +293,8 @@ def class_page(book: Gradebook, stats: ClassStats, dir_names: list[str] | None =
         from grader.report import safe_dir_names  # deferred: grader.report imports this module
         dir_names = safe_dir_names([s.student for s in book.submissions])
     peak = max((count for _, count in stats.histogram), default=0) or 1
-    return _ENV.get_template("class").render(stats=stats, rows=list(zip(book.submissions, dir_names)), peak=peak)
+    # generate(), not render(): the rows stream from the gradebook instead of one page-sized string.
+    return _ENV.get_template("class").generate(stats=stats, rows=zip(book.submissions, dir_names), peak=peak)
 
 
 def write_html(book: Gradebook, out_dir: Path, include_hidden: bool = True) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
 
 from grader.models import CheckStatus, Gradebook, ScoredCheck, SubmissionResult
 from grader.report._text import one_line, xml_safe
@@ -48,16 +49,26 @@ def _suite(assignment: str, sub: SubmissionResult) -> tuple[ET.Element, Counter]
     return suite, counts
 
 
-def junit_xml(book: Gradebook) -> str:
-    """One <testsuite> per student, one <testcase> per check, totals on <testsuites>."""
-    root = ET.Element("testsuites", name=_attr(book.assignment))
+def junit_xml(book: Gradebook) -> Iterator[str]:
+    """One <testsuite> per student, one <testcase> per check, totals on <testsuites>.
+
+    Two passes over the gradebook, the totals first, then one suite at a time,
+    so a large class is never one XML tree in memory.
+    """
     totals: Counter = Counter()
+    seconds = 0.0
     for sub in book.submissions:
-        suite, counts = _suite(book.assignment, sub)
-        root.append(suite)
-        totals.update(counts)
+        totals.update(_suite(book.assignment, sub)[1])
+        seconds += sub.seconds
+    root = ET.Element("testsuites", name=_attr(book.assignment))
     for key in _COUNTS:
         root.set(key, str(totals[key]))
-    root.set("time", f"{sum(s.seconds for s in book.submissions):.3f}")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    root.set("time", f"{seconds:.3f}")
+    root.text = ""
+    opening = ET.tostring(root, encoding="unicode", short_empty_elements=False).removesuffix("</testsuites>")
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + opening
+    for sub in book.submissions:
+        suite = _suite(book.assignment, sub)[0]
+        ET.indent(suite, level=1)
+        yield "\n  " + ET.tostring(suite, encoding="unicode")
+    yield "\n</testsuites>\n"

@@ -5,6 +5,7 @@ Details sit in collapsed <details> blocks so a class of fifty stays scannable.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 
 from grader.models import CheckStatus, Gradebook, SubmissionResult
 from grader.report._text import fence, md_inline, one_line, points, visible
@@ -32,11 +33,12 @@ def _details(sub: SubmissionResult) -> list[str]:
     return out + ["</details>"]
 
 
-def markdown_summary(book: Gradebook) -> str:
-    """Table of every student, then the failing checks' feedback per student."""
-    lines = [f"## {md_inline(book.assignment)}: grading summary", "",
-             "| Student | Status | Score | Failed checks |", "| --- | --- | --- | --- |"]
-    lines += [_row(s) for s in book.submissions]
+def markdown_summary(book: Gradebook) -> Iterator[str]:
+    """Table of every student, then the failing checks' feedback per student (two passes, line by line)."""
+    yield f"## {md_inline(book.assignment)}: grading summary\n\n"
+    yield "| Student | Status | Score | Failed checks |\n| --- | --- | --- | --- |\n"
     for sub in book.submissions:
-        lines += _details(sub)
-    return "\n".join(lines) + "\n"
+        yield _row(sub) + "\n"
+    for sub in book.submissions:
+        for line in _details(sub):
+            yield line + "\n"

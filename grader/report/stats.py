@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
-from grader.models import CheckStatus, Gradebook, SubmissionResult
+from grader.models import CheckStatus, Gradebook, ScoredCheck
 from grader.report._text import one_line, points
 
 # Up to this maximum score, one bin per integer point is both fine-grained and short.
@@ -59,25 +59,21 @@ class ClassStats:
     histogram: list[tuple[str, int]]   # (bin label, count), lowest scores first
 
 
-def _check_stats(graded: list[SubmissionResult]) -> list[CheckStats]:
-    """Checks in the order first seen, so the table follows the rubric's order."""
-    first = {}
-    counts: dict[str, dict[CheckStatus, int]] = {}
-    for sub in graded:
-        for check in sub.checks:
-            first.setdefault(check.id, check)
-            tally = counts.setdefault(check.id, dict.fromkeys(CheckStatus, 0))
-            tally[check.status] += 1
-    out = []
-    for cid, check in first.items():
-        tally = counts[cid]
-        out.append(CheckStats(
-            id=cid, name=check.name, graded=len(graded),
-            attempted=tally[CheckStatus.passed] + tally[CheckStatus.failed] + tally[CheckStatus.error],
-            passed=tally[CheckStatus.passed], failed=tally[CheckStatus.failed],
-            errored=tally[CheckStatus.error], skipped=tally[CheckStatus.skipped],
-            hidden=check.hidden, advisory=check.advisory))
-    return out
+class _CheckTally:
+    """Counts for one check, accumulated a submission at a time."""
+
+    def __init__(self, first: ScoredCheck):
+        self.id, self.name, self.hidden, self.advisory = first.id, first.name, first.hidden, first.advisory
+        self.counts = dict.fromkeys(CheckStatus, 0)
+
+    def stats(self, graded: int) -> CheckStats:
+        c = self.counts
+        return CheckStats(
+            id=self.id, name=self.name, graded=graded,
+            attempted=c[CheckStatus.passed] + c[CheckStatus.failed] + c[CheckStatus.error],
+            passed=c[CheckStatus.passed], failed=c[CheckStatus.failed],
+            errored=c[CheckStatus.error], skipped=c[CheckStatus.skipped],
+            hidden=self.hidden, advisory=self.advisory)
 
 
 def _edges(max_score: float) -> list[float]:
@@ -110,16 +106,29 @@ def _histogram(scores: list[float], max_score: float) -> list[tuple[str, int]]:
 
 
 def class_stats(book: Gradebook) -> ClassStats:
-    """Pass rate per check, score spread, and how many submissions were graded or errored."""
-    graded = [s for s in book.submissions if s.status == "graded"]
-    scores = [s.score for s in graded]
-    max_score = max((s.max_score for s in graded), default=0.0)
+    """Pass rate per check, score spread, and how many submissions were graded or errored.
+
+    One pass that keeps counts and scores only, not the results themselves.
+    """
+    tallies: dict[str, _CheckTally] = {}       # in the order first seen, so the table follows the rubric
+    scores: list[float] = []
+    total = 0
+    max_score = 0.0
+    for sub in book.submissions:
+        total += 1
+        if sub.status != "graded":
+            continue
+        scores.append(sub.score)
+        max_score = max(max_score, sub.max_score)
+        for check in sub.checks:
+            tally = tallies.get(check.id) or tallies.setdefault(check.id, _CheckTally(check))
+            tally.counts[check.status] += 1
     return ClassStats(
-        assignment=book.assignment, total=len(book.submissions), graded=len(graded),
-        errors=len(book.submissions) - len(graded), max_score=max_score,
+        assignment=book.assignment, total=total, graded=len(scores), errors=total - len(scores),
+        max_score=max_score,
         mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None,
-        checks=_check_stats(graded), histogram=_histogram(scores, max_score))
+        checks=[t.stats(len(scores)) for t in tallies.values()], histogram=_histogram(scores, max_score))
 
 
 def _summary(stats: ClassStats) -> str:

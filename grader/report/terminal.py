@@ -6,6 +6,8 @@ program's output cannot move the cursor or recolour the instructor's terminal.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -20,17 +22,38 @@ _LABEL = {CheckStatus.passed: "PASS ", CheckStatus.failed: "FAIL ",
           CheckStatus.skipped: "SKIP ", CheckStatus.error: "ERROR"}
 
 
-def summary_table(book: Gradebook) -> Table:
-    """One row per student: who, which language, score, status, failing check ids."""
-    table = Table(title=Text(one_line(book.assignment)))
-    for column in ("Student", "Language", "Score", "Status", "Failed checks"):
-        table.add_column(column)
-    for sub in book.submissions:
+ROWS_PER_TABLE = 100
+
+
+def summary_tables(book: Gradebook, rows_per_table: int = ROWS_PER_TABLE) -> Iterator[Table]:
+    """One row per student: who, which language, score, status, failing check ids.
+
+    A large class comes as several tables of `rows_per_table` rows, each printed
+    and dropped in turn, so a thousand rows never sit in memory at once; the
+    header repeats, which also helps when scrolling back.
+    """
+    total = len(book.submissions)
+    table = None
+    for n, sub in enumerate(book.submissions):
+        if n % rows_per_table == 0:
+            if table is not None:
+                yield table
+            title = one_line(book.assignment)
+            if total > rows_per_table:
+                title += f" (students {n + 1}-{min(n + rows_per_table, total)} of {total})"
+            table = _summary_table(title)
         failed = [c.id for c in sub.checks if c.status in (CheckStatus.failed, CheckStatus.error)]
         table.add_row(Text(one_line(sub.student)), Text(one_line(sub.language or "-")),
                       Text(f"{points(sub.score)} / {points(sub.max_score)}"),
                       Text(sub.status, style="green" if sub.status == "graded" else "red"),
                       Text(one_line(", ".join(failed)), style="red"))
+    yield table if table is not None else _summary_table(one_line(book.assignment))
+
+
+def _summary_table(title: str) -> Table:
+    table = Table(title=Text(title))
+    for column in ("Student", "Language", "Score", "Status", "Failed checks"):
+        table.add_column(column)
     return table
 
 

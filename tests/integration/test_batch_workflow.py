@@ -79,7 +79,7 @@ def test_shards_merge_into_the_full_gradebook(first_run, tmp_path):
     for i in (1, 2, 3):
         part = tmp_path / f"shard{i}"
         shutil.copytree(out / ".state", part / ".state")   # a CI runner may start from a cache too
-        (part / ".state" / "gradebook.json").unlink()
+        (part / ".state" / "gradebook.jsonl").unlink()
         _grade(subs, part, "--shard", f"{i}/3")
         parts.append(part)
     sizes = [len(json.loads((p / "grades.json").read_text())["submissions"]) for p in parts]
@@ -93,8 +93,10 @@ def test_shards_merge_into_the_full_gradebook(first_run, tmp_path):
 
 def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_client):
     subs = tmp_path / "class"
-    for i in range(6):  # slow ones (hangs) so the batch is still running when interrupted
-        shutil.copytree(REPO / "assignments/shm-handshake/mutants/c-no-flush", subs / f"hang{i}")
+    for i in range(6):  # slow ones (each waits out the 5 s limits) so the batch is still running when interrupted
+        (subs / f"hang{i}").mkdir(parents=True)
+        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { pause(); }\n")
+        (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
         shutil.copytree(REPO / "assignments/shm-handshake/reference/c", subs / f"ok{i}")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o", str(out),

@@ -12,13 +12,13 @@ from junitparser import JUnitXml
 from rich.console import Console
 
 from grader.models import CheckOutcome, CheckStatus, Evidence, Gradebook, ScoredCheck, SubmissionResult
-from grader.report import FORMATS, safe_dir_names, write_outputs
+from grader.report import FORMATS, safe_dir_names, text, write_outputs
 from grader.report.feedback import check_feedback, feedback_markdown
 from grader.report.gradebook import gradebook_csv, gradebook_json
 from grader.report.gradescope import gradescope_fields_ok, gradescope_results
 from grader.report.junit import junit_xml
 from grader.report.markdown import markdown_summary
-from grader.report.terminal import render_check_report, summary_table
+from grader.report.terminal import render_check_report, summary_tables
 
 NASTY = 'before\n```\n<xml> & "quotes" \x07 bell\n````\nafter'
 SECRET = "SECRET-HIDDEN-EVIDENCE"
@@ -66,7 +66,7 @@ def test_check_feedback_plain_text(book):
 
 
 def test_gradebook_json_shape(book):
-    doc = json.loads(gradebook_json(book))
+    doc = json.loads("".join(gradebook_json(book)))
     assert set(doc) == {"assignment", "submissions"} and doc["assignment"] == "ipc-ring"
     alice, bob, carol = doc["submissions"][:3]
     assert alice == {"student": "alice", "score": 3, "max_score": 3, "status": "graded", "language": "c",
@@ -78,10 +78,12 @@ def test_gradebook_json_shape(book):
     assert first["feedback"] == check_feedback(book.submissions[1].checks[0])
     assert [c["status"] for c in bob["checks"]] == ["failed", "passed", "skipped", "error", "failed"]
     assert doc["submissions"][3]["student"] == EVIL
+    # Streamed a submission at a time, yet the same text one json.dumps would give.
+    assert "".join(gradebook_json(book)) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_gradebook_csv_columns_and_formula_guard(book):
-    rows = list(csv.reader(io.StringIO(gradebook_csv(book))))
+    rows = list(csv.reader(io.StringIO("".join(gradebook_csv(book)))))
     assert rows[0] == ["student", "status", "score", "max_score", "shm_create", "pipe_eof", "mq_order",
                        "sig_race", "cleanup"]
     assert len(rows) == 1 + len(book.submissions)
@@ -115,7 +117,7 @@ def test_gradescope_fields_ok_reports_problems():
 
 
 def test_junit_counts_and_escaping(book):
-    text = junit_xml(book)
+    text = "".join(junit_xml(book))
     ET.fromstring(text.encode())  # well-formed despite \x07, <xml>, & and quotes
     assert "\x07" not in text
     suites = {s.name: s for s in JUnitXml.fromstring(text)}
@@ -159,7 +161,7 @@ def test_markdown_fences_cannot_break(book):
     assert "`````text" in md  # longer than the 4-backtick run in the evidence
     assert "| Check shm\\_create | failed | 0 / 2 |" in md
     assert "**Score:** 1 / 7" in md
-    summary = markdown_summary(book)
+    summary = "".join(markdown_summary(book))
     failing = [check_feedback(c) for c in bob.checks if c.status in (CheckStatus.failed, CheckStatus.error)]
     assert _code_blocks(summary)[:len(failing)] == failing
     assert "| bob | graded | 1 / 7 | shm\\_create, sig\\_race, cleanup |" in summary
@@ -209,17 +211,20 @@ def test_safe_dir_names_unique_and_not_reserved():
 
 def test_formats_registry(book):
     assert set(FORMATS) == {"json", "junit", "markdown", "gradescope", "csv"}
-    for render in FORMATS.values():
-        assert isinstance(render(book), str)
-    many = json.loads(FORMATS["gradescope"](book))
+    for fmt in FORMATS:
+        assert isinstance(text(fmt, book), str)
+    many = json.loads(text("gradescope", book))
     assert isinstance(many, list) and len(many) == len(book.submissions)
     one = Gradebook(assignment="a", submissions=[book.submissions[0]])
-    assert json.loads(FORMATS["gradescope"](one))["score"] == 3
+    assert json.loads(text("gradescope", one))["score"] == 3
+    for fmt in ("json", "gradescope"):
+        assert json.loads(text(fmt, Gradebook(assignment="a"))) in ({"assignment": "a", "submissions": []}, [])
 
 
 def test_terminal_renders_literally(book):
     console = Console(record=True, width=200, file=io.StringIO())
-    console.print(summary_table(book))
+    for table in summary_tables(book):
+        console.print(table)
     render_check_report(book.submissions[1], console)
     out = console.export_text()
     assert "bob" in out and "1 / 7" in out and "shm_create, sig_race, cleanup" in out
@@ -227,6 +232,15 @@ def test_terminal_renders_literally(book):
     console = Console(record=True, width=200, file=io.StringIO())
     render_check_report(book.submissions[1], console, include_hidden=False)
     assert SECRET not in console.export_text()
+
+
+def test_a_large_class_prints_as_several_tables_with_every_student(book):
+    tables = list(summary_tables(book, rows_per_table=2))
+    assert len(tables) == (len(book.submissions) + 1) // 2
+    assert [t.row_count for t in tables][:-1] == [2] * (len(tables) - 1)
+    assert sum(t.row_count for t in tables) == len(book.submissions)
+    assert str(tables[0].title).endswith(f"(students 1-2 of {len(book.submissions)})")
+    assert [t.row_count for t in summary_tables(Gradebook(assignment="a"))] == [0]
 
 
 def test_write_outputs_refuses_planted_symlink(tmp_path):
@@ -244,6 +258,6 @@ def test_unencodable_text_is_still_written(tmp_path):
     """A lone surrogate (possible in decoded student output) must not crash the batch."""
     sub = passing("lone\ud800surrogate")
     book = Gradebook(assignment="a", submissions=[sub])
-    ET.fromstring(junit_xml(book).encode())
+    ET.fromstring("".join(junit_xml(book)).encode())
     write_outputs(book, tmp_path)
     assert json.loads((tmp_path / "grades.json").read_text())["submissions"][0]["student"] == "lone?surrogate"

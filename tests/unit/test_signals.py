@@ -182,3 +182,32 @@ def test_live_process_masks_sleep_and_delivery():
         proc.wait()
     gone = signals.wait_until_asleep(proc.pid, 0.1)
     assert gone.exited and not gone.asleep and signals.signal_state(proc.pid) is None
+
+
+def _fake_proc(tmp_path, monkeypatch, state: str, syscall_nr: int):
+    """A /proc with one process 42 in `state`, inside system call `syscall_nr`."""
+    d = tmp_path / "42"
+    d.mkdir(exist_ok=True)
+    (d / "stat").write_text(f"42 (prog) {state} 1 42 42 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0 100 0 0\n")
+    (d / "syscall").write_text(f"{syscall_nr} 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n")
+    (d / "status").write_text("SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n")
+    (d / "wchan").write_text("0")
+    monkeypatch.setattr(signals.procfs, "PROC", str(tmp_path))
+
+
+def test_a_process_sleeping_in_a_wait_is_asleep(tmp_path, monkeypatch):
+    _fake_proc(tmp_path, monkeypatch, "S", 130)
+    found = signals.wait_until_asleep(42, 0.05)
+    assert found.asleep and found.syscall == "rt_sigsuspend"
+
+
+def test_a_process_still_in_execve_is_not_asleep(tmp_path, monkeypatch):
+    """Seen on a loaded machine: the tracee in D (or S) inside execve, before any handler exists."""
+    for state in ("D", "S"):
+        _fake_proc(tmp_path, monkeypatch, state, 59)
+        assert not signals.wait_until_asleep(42, 0.05).asleep
+
+
+def test_uninterruptible_disk_wait_is_not_asleep(tmp_path, monkeypatch):
+    _fake_proc(tmp_path, monkeypatch, "D", 0)        # read() of a file, a Python import say
+    assert not signals.wait_until_asleep(42, 0.05).asleep

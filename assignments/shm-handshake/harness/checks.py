@@ -5,14 +5,24 @@ several checks, so a single bug shows up in exactly the check that names it.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from grader.harness.api import Fail, check
+from grader.harness import procfs
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
 
 SESSION_N = 10
 SECONDS = 5.0
+# Once slave has exited, master has only to see the flag, sum N ints and clean up: a few
+# milliseconds of CPU. One CPU-second is hundreds of times that, and ends the wait early
+# (and deterministically: CPU time does not stretch on a busy machine) for a master that spins.
+SPIN_CPU_SECONDS = 1.0
+# A master that has attached the segment and then slept and woken this many times with nothing
+# written to stdout is polling for the flag while its shmid sits unflushed: slave can never start,
+# so there is nothing to wait for. The reference writes the id right after shmat, before any wait.
+POLLS_BEFORE_PRINT = 200
 INT_SIZE = 4
 
 
@@ -34,22 +44,54 @@ class Session:
 
 
 def _flush_hint(run: Run) -> str | None:
-    wrote = [c for c in run.trace.calls("write") if c.arg(0) == "1"]
-    if wrote:
+    if _wrote_stdout(run):
         return None
     return ("master never wrote anything to stdout: the shmid is still sitting in its output buffer. "
             "When stdout is a pipe (as here), printf output is buffered until you call fflush(stdout); "
             "in Python use print(shmid, flush=True).")
 
 
+def _voluntary_switches(pid: int | None) -> int | None:
+    status = procfs.read_status(pid) if pid else None
+    return int(status.get("voluntary_ctxt_switches", 0)) if status else None
+
+
+def _first_line(master: Run) -> tuple[str | None, str | None]:
+    """(master's first line, None), or (None, why it is known never to come) once master polls with
+    its output unwritten, or (None, None) after SECONDS, or at end of file."""
+    deadline = time.monotonic() + SECONDS
+    polls_from = None
+    while True:
+        line = master.read_line(min(0.1, max(0.0, deadline - time.monotonic())))
+        if line is not None or master.stdout_closed() or time.monotonic() >= deadline:
+            return line, None
+        if _wrote_stdout(master):
+            continue                                 # a line is on its way
+        switches = _voluntary_switches(master.pid)
+        if switches is None:
+            continue
+        if polls_from is None:
+            if any(not c.failed for c in master.trace.calls("shmat")):
+                polls_from = switches
+        elif switches - polls_from >= POLLS_BEFORE_PRINT:
+            return None, (f"after attaching the segment it went to sleep and woke up {switches - polls_from} "
+                          "times (polling for the flag) with nothing written to stdout")
+
+
+def _wrote_stdout(run: Run) -> bool:
+    return any(c.arg(0) == "1" for c in run.trace.calls("write"))
+
+
 def run_session(ctx, n: int, master_impl: str = "student", slave_impl: str = "student") -> Session:
     """master, then slave with master's first line; either side may be the reference (mix-and-match)."""
     master = ctx.start("master", [n], impl=master_impl)
     s = Session(n=n, master=master)
-    line = master.read_line(SECONDS)
+    line, polling = _first_line(master)
     if line is None:
         if master.wait(0.2) is None:
-            s.id_failure = ctx.hang(f"master {n} did not print a shmid within {SECONDS:g} s", [master])
+            s.id_failure = ctx.hang(f"master {n} waits for slave without having printed its shmid: {polling}"
+                                    if polling else f"master {n} did not print a shmid within {SECONDS:g} s",
+                                    [master])
             s.id_failure.hint = _flush_hint(master) or (
                 "master must print the shmid on its first line and flush it before waiting for slave.")
         else:
@@ -75,7 +117,7 @@ def run_session(ctx, n: int, master_impl: str = "student", slave_impl: str = "st
     s.slave = ctx.start("slave", [n], stdin=line + "\n", impl=slave_impl)
     try:
         rc_slave = ctx.finish(s.slave, SECONDS, what=f"slave {n}", others=[master])
-        rc_master = ctx.finish(master, SECONDS, what=f"master {n}", others=[s.slave])
+        rc_master = ctx.finish(master, SECONDS, what=f"master {n}", others=[s.slave], cpu_budget=SPIN_CPU_SECONDS)
     except Fail as hang:
         if s.slave.returncode == 0:
             hang.hint = ("slave finished, but master never noticed shm[0] == 1. If master polls shm[0] in a loop, "

@@ -10,7 +10,8 @@ several checks each:
   and the segment gone.
 - robust (advisory): strace makes the program's second write fail with EINTR,
   as a signal arriving during a blocking write does without SA_RESTART, while
-  the grader sends SIGINTs; the program must still be running afterwards.
+  the grader sends SIGINTs after `ready`; the program must still be running
+  afterwards.
 
 Signals are sent only when the program sleeps in a system call (or after a
 bound, for a program that never sleeps), so a verdict never depends on how fast
@@ -447,11 +448,18 @@ class Robust:
 
 
 def run_robust(ctx) -> Robust:
-    run = ctx.start("sigcatch", inject=[ROBUST_INJECT])
+    # Signals go only after `ready`: before it the handlers may not be installed yet, and a
+    # process still starting up (in execve, say) can look asleep to /proc on a loaded machine.
+    st = start(ctx, inject=[ROBUST_INJECT])
+    run = st.run
     r = Robust(run=run)
-    asleep = signals.wait_until_asleep(run.pid, START_SECONDS)
+    if st.ready is None:
+        r.steps.append("sigcatch never printed `ready`; the other checks report that, this one judges nothing")
+        run.kill()
+        return r
+    asleep = signals.wait_until_asleep(run.pid, SETTLE_SECONDS)
     settle = SETTLE_SECONDS if asleep.asleep else SPIN_SETTLE
-    r.steps.append(f"after the start: {asleep.describe()}")
+    r.steps.append(f"after `{st.ready}`: {asleep.describe()}")
     for k in (1, 2):
         if asleep.exited:
             break
