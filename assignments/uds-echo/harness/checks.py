@@ -281,6 +281,21 @@ def start_server(ctx, path: str, impl: str = "student") -> Run:
                hint="Check every socket call (socket, bind, listen) and print the reason with perror() when one fails.")
 
 
+def connect(server: Run, path: str, who: str = "the harness's client") -> HarnessClient:
+    """A client connected to PATH, or a Fail about the server: when it has gone (or never kept its
+    socket), connecting fails, and that is the student's bug, not the harness's."""
+    try:
+        return HarnessClient(path)
+    except OSError as e:
+        raise Fail(f"{who} could not connect to {path}: {e.strerror or e}; {server_gone(server)}",
+                   expected="the server keeps listening on PATH until SIGTERM or SIGINT",
+                   observed=describe_path(path),
+                   evidence=[("echoserver's stdout", server.stdout[-500:] or "(empty)"),
+                             ("echoserver's stderr", server.stderr[-1500:] or "(empty)")],
+                   hint="Keep the listening socket open and go back to accept() after each client; only "
+                        "SIGTERM or SIGINT ends the server.") from None
+
+
 def ended(run: Run) -> str:
     """'exited with status 1' or 'was killed by SIGPIPE', to follow the program's name."""
     text = run.describe_exit()
@@ -414,7 +429,7 @@ def split_lines(ctx):
     sent = " then ".join(repr(p) for p in pieces) + ", each write read by the server before the next"
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    c = HarnessClient(path)
+    c = connect(server, path)
     try:
         for piece in pieces[:-1]:
             c.send(piece)
@@ -446,7 +461,7 @@ def batched_lines(ctx):
     data = b"first line\nsecond line\nthird line\n"
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    c = HarnessClient(path)
+    c = connect(server, path)
     try:
         c.send(data)                             # one write: the server gets all three lines in one read
         c.done_sending()
@@ -577,7 +592,7 @@ def idle_blocks(ctx):
                    hint="Leave the listening socket blocking (no O_NONBLOCK, no settimeout/setblocking(False)) and "
                         "call accept(): the kernel puts the server to sleep until a client connects. A loop that "
                         "retries on EAGAIN burns a whole CPU core.")
-    c = HarnessClient(path)
+    c = connect(server, path)
     try:
         c.send(b"ping\n")
         if not c.read_lines(1, REPLY_SECONDS):

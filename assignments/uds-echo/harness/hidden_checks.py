@@ -1,7 +1,7 @@
 """Hidden checks for uds-echo: run at grading time, never shipped to students."""
 import signal
 
-from checks import (REPLY_SECONDS, HarnessClient, _no_reply, fresh_path, server_gone, signal_exit,
+from checks import (REPLY_SECONDS, HarnessClient, _no_reply, connect, fresh_path, server_gone, signal_exit,
                     start_server)
 
 from grader.harness.api import Fail, check
@@ -18,14 +18,14 @@ def survives_early_hangup(ctx):
     """A client that hangs up before reading its replies does not bring the server down"""
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    first = HarnessClient(path)
+    first = connect(server, path)
     try:
         first.send(b"wait\n")                     # the server is now busy with this client
         if not first.read_lines(1, REPLY_SECONDS):
             raise _no_reply(ctx, server, "a client sent a line", "'wait\\n'", first.eof)
         # Queued behind the first client: its lines are in the server's socket, it is gone before
         # the server even accepts it, so every reply the server sends meets a closed peer (EPIPE).
-        rude = HarnessClient(path)
+        rude = connect(server, path, "a second client")
         rude.send(b"you will\nnever read\nthese replies\n")
         rude.close()
     finally:
