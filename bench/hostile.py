@@ -60,6 +60,7 @@ def main() -> int:
     runs = passed = internal_checks = checks = crashed = 0
     leftovers = {"containers": 0, "processes": 0, "ipc_objects": 0, "tmp_bytes": 0}
     kills: list[float] = []
+    misses: list[str] = []          # every case that did not get its expected verdict, and why
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="ipcgrade-hostile-") as tmp:
             subs = Path(tmp) / "submissions"
@@ -77,7 +78,9 @@ def main() -> int:
             book = {s["student"]: s for s in json.loads((out / "grades.json").read_text())["submissions"]}
             for student, want in expected.items():
                 runs += 1
-                passed += not corpus.problems(want, book[student])
+                problems = corpus.problems(want, book[student])
+                passed += not problems
+                misses += [f"{student}: {problem}" for problem in problems]
                 checks += len(book[student]["checks"])
                 internal_checks += sum(c["status"] == "error" for c in book[student]["checks"])
                 crashed += "internal" in (book[student].get("error") or "")
@@ -89,6 +92,7 @@ def main() -> int:
     figures = {
         "rounds": args.rounds, "submission_runs": runs,
         "pass_rate": round(passed / runs, 4),
+        "misses": misses,
         "leftovers_per_1000_runs": per_1000,
         "kill_latency_seconds": {"n": len(kills), "p50": round(percentile(kills, 50), 3),
                                  "p99": round(percentile(kills, 99), 3),
