@@ -46,7 +46,10 @@ def test_a_server_bug_is_blamed_on_the_server(full_grades):
 def test_a_server_that_stops_after_one_client_passes_every_one_client_check(full_grades):
     checks = _result(full_grades, "mutant/c-exit-after-first-client")
     assert checks["twenty-clients"].status.value == "failed"
-    assert "after client 2 of 20" in checks["twenty-clients"].outcome.message
+    # Client 2 either connects before the server removes its socket file (no reply, then the exit)
+    # or after it (cannot connect): the verdict and the facts named are the same either way.
+    message = checks["twenty-clients"].outcome.message
+    assert "client 2 of 20" in message and "exited with status 0" in message, message
     for one_client in ("echo-correct", "server-with-reference-client", "split-lines", "batched-lines"):
         assert checks[one_client].status.value == "passed", one_client
 
