@@ -11,6 +11,7 @@ OUT/.state/, the one `grade diff` and `grade merge` read.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -18,6 +19,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from .atomicfile import write_atomic
 from .models import SubmissionResult
 
 
@@ -93,15 +95,7 @@ class ResultSpool(Sequence[SubmissionResult]):
 
 
 def save(assignment: str, results: Iterable[SubmissionResult], path: Path) -> None:
-    """Write a gradebook as JSON lines, atomically (a temp file renamed over the target)."""
+    """Write a gradebook as JSON lines, atomically, streaming one result at a time."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps({"assignment": assignment}) + "\n")
-            for result in results:
-                f.write(result.model_dump_json() + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = (result.model_dump_json() + "\n" for result in results)
+    write_atomic(path, itertools.chain([json.dumps({"assignment": assignment}) + "\n"], lines))

@@ -252,6 +252,11 @@ class Run:
                     return None
                 self._cond.wait(left)
 
+    def wrote_stdout(self) -> bool:
+        """The trace shows a successful write to fd 1: output left the program (flushed), whatever
+        has arrived yet. Tells "still in its stdio buffer" from "slow to arrive"."""
+        return any(c.arg(0) == "1" and not c.failed for c in self.trace.calls("write"))
+
     def stdout_closed(self) -> bool:
         """True once every writer of the program's stdout is gone (end of file)."""
         return self._out.eof

@@ -9,13 +9,12 @@ complete, and it names student folders so that no name can escape out_dir.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 from collections.abc import Callable, Iterable
 
+from grader.atomicfile import write_atomic
 from grader.models import Gradebook
 from grader.report.feedback import check_feedback, feedback_markdown
 from grader.report.gradebook import gradebook_csv, gradebook_json
@@ -71,21 +70,6 @@ def safe_dir_names(students: list[str]) -> list[str]:
     return names
 
 
-def _write_atomic(path: Path, content: str | Iterable[str]) -> None:
-    """Write to a temp file in the same folder, then rename over the target in one step."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for piece in [content] if isinstance(content, str) else content:
-                f.write(piece.encode("utf-8", "replace"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _student_dir(root: Path, name: str) -> Path:
     """Refuse a folder that resolves elsewhere (e.g. a symlink planted in a reused out_dir)."""
     target = root / name
@@ -102,10 +86,10 @@ def write_outputs(book: Gradebook, out_dir: Path, include_hidden: bool = True) -
     root = out_dir.resolve()
     for filename, render in (("grades.json", gradebook_json), ("grades.csv", gradebook_csv),
                              ("summary.md", markdown_summary), ("junit.xml", junit_xml)):
-        _write_atomic(root / filename, render(book))
+        write_atomic(root / filename, render(book))
     for sub, name in zip(book.submissions, safe_dir_names([s.student for s in book.submissions])):
         folder = _student_dir(root, name)
-        _write_atomic(folder / "results.json", gradescope_results(sub))
-        _write_atomic(folder / "feedback.md", feedback_markdown(sub, book.assignment, include_hidden))
+        write_atomic(folder / "results.json", gradescope_results(sub))
+        write_atomic(folder / "feedback.md", feedback_markdown(sub, book.assignment, include_hidden))
     from grader.report.html import write_html
     write_html(book, out_dir, include_hidden)

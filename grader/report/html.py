@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import DictLoader, Environment, StrictUndefined
 
+from grader.atomicfile import write_atomic
 from grader.models import CheckStatus, Gradebook, ScoredCheck, SubmissionResult
 from grader.report._text import one_line, points, visible
 from grader.report.stats import ClassStats, class_stats
@@ -304,11 +305,11 @@ def write_html(book: Gradebook, out_dir: Path, include_hidden: bool = True) -> N
     report.html sits next to that student's feedback.md and results.json.
     """
     # Imported here, not at module top, because grader.report's __init__ imports this module.
-    from grader.report import _student_dir, _write_atomic, safe_dir_names
+    from grader.report import _student_dir, safe_dir_names
     out_dir.mkdir(parents=True, exist_ok=True)
     root = out_dir.resolve()
     names = safe_dir_names([s.student for s in book.submissions])
     for sub, name in zip(book.submissions, names):
         page = student_page(sub, book.assignment, include_hidden, back_link="../index.html")
-        _write_atomic(_student_dir(root, name) / "report.html", page)
-    _write_atomic(root / "index.html", class_page(book, class_stats(book), names))
+        write_atomic(_student_dir(root, name) / "report.html", page)
+    write_atomic(root / "index.html", class_page(book, class_stats(book), names))

@@ -44,7 +44,7 @@ class Session:
 
 
 def _flush_hint(run: Run) -> str | None:
-    if _wrote_stdout(run):
+    if run.wrote_stdout():
         return None
     return ("master never wrote anything to stdout: the shmid is still sitting in its output buffer. "
             "When stdout is a pipe (as here), printf output is buffered until you call fflush(stdout); "
@@ -65,7 +65,7 @@ def _first_line(master: Run) -> tuple[str | None, str | None]:
         line = master.read_line(min(0.1, max(0.0, deadline - time.monotonic())))
         if line is not None or master.stdout_closed() or time.monotonic() >= deadline:
             return line, None
-        if _wrote_stdout(master):
+        if master.wrote_stdout():
             continue                                 # a line is on its way
         switches = _voluntary_switches(master.pid)
         if switches is None:
@@ -76,10 +76,6 @@ def _first_line(master: Run) -> tuple[str | None, str | None]:
         elif switches - polls_from >= POLLS_BEFORE_PRINT:
             return None, (f"after attaching the segment it went to sleep and woke up {switches - polls_from} "
                           "times (polling for the flag) with nothing written to stdout")
-
-
-def _wrote_stdout(run: Run) -> bool:
-    return any(c.arg(0) == "1" for c in run.trace.calls("write"))
 
 
 def run_session(ctx, n: int, master_impl: str = "student", slave_impl: str = "student") -> Session:

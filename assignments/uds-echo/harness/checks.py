@@ -239,10 +239,6 @@ def wait_idle(pid: int | None, timeout: float = IDLE_SECONDS) -> bool:
     return False
 
 
-def _wrote_stdout(run: Run) -> bool:
-    return any(c.arg(0) == "1" and not c.failed for c in run.trace.calls("write"))
-
-
 def _socket_calls(run: Run) -> str:
     names = ("socket", "unlink", "unlinkat", "bind", "listen")
     calls = [c for c in run.trace.calls() if c.name in names]
@@ -264,7 +260,7 @@ def start_server(ctx, path: str, impl: str = "student") -> Run:
                            f"stdout {server.stdout[-300:]!r}, stderr {server.stderr[-500:]!r}")
     if server.wait(0.2) is None:
         fail = ctx.hang(f"echoserver {path} did not print `listening` within {START_SECONDS:g} s", [server])
-        flushed = bool(server.stdout) or _wrote_stdout(server)     # the trace is complete once it was killed
+        flushed = bool(server.stdout) or server.wrote_stdout()     # the trace is complete once it was killed
         fail.expected = "a line `listening` on stdout once the socket listens"
         fail.observed = repr(server.stdout[-300:]) if server.stdout else "nothing on stdout"
         fail.hint = ("echoserver never wrote anything to stdout: `listening` is still in its output buffer. "
