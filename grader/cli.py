@@ -5,6 +5,7 @@
     grade image build [--force]                               build the grading image now
     grade clean                                               remove leftover grading containers
     grade validate                                            check every assignment and rubric
+    grade mutant convert MUTANT_FOLDER... | unpack NAME.patch  mutants as patches against the reference
 
 Bad input gets one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -177,9 +178,10 @@ def cmd_selftest(argv: list[str]) -> int:
         for col in ("score", "failed checks", "verdict"):
             table.add_column(col)
         for case, result, problem in selftest.evaluate(case_list, book):
-            failed = ", ".join(c.id for c in result.checks if c.status.value == "failed") or "-"
-            table.add_row(case.name, f"{result.score:g}/{result.max_score:g}", failed,
-                          "[green]ok[/green]" if problem is None else f"[red]{problem}[/red]")
+            failed = ", ".join(c.id for c in result.checks if c.status.value == "failed") if result else ""
+            score = f"{result.score:g}/{result.max_score:g}" if result else "not graded"
+            table.add_row(case.name, score, failed or "-",
+                          "[green]ok[/green]" if problem is None else Text(problem, style="red"))
             bad += problem is not None
         out.print(table)
     if bad:
@@ -238,7 +240,9 @@ def validate_assignment(name: str) -> list[str]:
         for case in selftest.cases(a):
             unknown = sorted((case.expected_failures or set()) - set(ids))
             if unknown:
-                problems.append(f"{case.path / 'manifest.yaml'}: names checks that do not exist: {', '.join(unknown)}")
+                problems.append(f"{case.manifest}: names checks that do not exist: {', '.join(unknown)}")
+            if case.problem:
+                problems.append(case.problem)
         for lang in ("c", "python"):
             if not (a.reference_dir / lang).is_dir():
                 problems.append(f"{a.reference_dir / lang}: missing reference solution")
@@ -249,10 +253,10 @@ def validate_assignment(name: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from . import audit, kit, scaffold, selfcheck
+    from . import audit, kit, mutants, scaffold, selfcheck
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
-                "new": scaffold.main, "audit": audit.main}
+                "new": scaffold.main, "audit": audit.main, "mutant": mutants.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -2,46 +2,70 @@
 
 Every reference solution must score full marks, and every mutant must fail
 exactly the checks its manifest names (checks skipped because of those are
-fine; an internal error never is).
+fine; an internal error never is). Mutants are patches (grader/mutants.py):
+each is applied to a fresh copy of its reference in this process's temporary
+folder, which lives as long as the process, so a Case's path stays valid for
+every caller that grades it later, and is removed when the process exits.
 """
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from . import mutants
 from .assignments import Assignment
 from .models import CheckStatus, Gradebook, Submission, SubmissionResult
-from .yamlfile import validate
-
-
-class MutantManifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    description: str
-    fails: list[str]
 
 
 @dataclass
 class Case:
     name: str                       # "reference/c" or "mutant/no-rmid"
-    path: Path
+    path: Path                      # the program files to grade
     expected_failures: set[str] | None   # None: a reference, must pass everything
+    manifest: Path | None = None    # a mutant's NAME.yaml (or its patch, when that is what is wrong)
+    problem: str | None = None      # why the case cannot be graded (a patch that does not apply)
+
+
+@functools.cache
+def _scratch() -> Path:
+    """One temporary folder per process for patched mutants, removed when the process exits."""
+    root = Path(tempfile.mkdtemp(prefix="ipcgrade-mutants-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def cases(assignment: Assignment) -> list[Case]:
+    """The references, then every mutant applied to a fresh copy of its reference.
+
+    A mutant that cannot be applied (or a stray file in mutants/) becomes a case
+    with a `problem` and is not graded; a manifest that is not valid YAML raises
+    ConfigError naming the file, as for every other configuration file.
+    """
     out = []
     for lang_dir in sorted(p for p in assignment.reference_dir.iterdir() if p.is_dir()):
         out.append(Case(f"reference/{lang_dir.name}", lang_dir, None))
-    if assignment.mutants_dir.is_dir():
-        for m in sorted(p for p in assignment.mutants_dir.iterdir() if p.is_dir()):
-            manifest = validate(m / "manifest.yaml", MutantManifest)
-            out.append(Case(f"mutant/{m.name}", m, set(manifest.fails)))
+    found, strays = mutants.find(assignment.mutants_dir)
+    batch = Path(tempfile.mkdtemp(prefix=f"{assignment.name}-", dir=_scratch())) if found else None
+    for m in found:
+        spec = m.spec()
+        case = Case(f"mutant/{m.name}", batch / m.name, set(spec.fails), m.manifest)
+        try:
+            mutants.apply(m.patch, assignment.reference_dir / spec.language, case.path)
+        except mutants.MutantError as e:
+            case.problem = str(e)
+        out.append(case)
+    for path, problem in strays:
+        out.append(Case(f"mutant/{path.name}", path, set(), path, problem))
     return out
 
 
 def submissions(case_list: list[Case]) -> list[Submission]:
-    return [Submission(student=c.name, path=c.path) for c in case_list]
+    """What to grade: every case that can be graded."""
+    return [Submission(student=c.name, path=c.path) for c in case_list if c.problem is None]
 
 
 def verdict(case: Case, result: SubmissionResult) -> str | None:
@@ -69,6 +93,8 @@ def verdict(case: Case, result: SubmissionResult) -> str | None:
     return None
 
 
-def evaluate(case_list: list[Case], book: Gradebook) -> list[tuple[Case, SubmissionResult, str | None]]:
+def evaluate(case_list: list[Case], book: Gradebook) -> list[tuple[Case, SubmissionResult | None, str | None]]:
+    """(case, its result, what went wrong or None); a case that could not be graded has no result."""
     by_name = {r.student: r for r in book.submissions}
-    return [(c, by_name[c.name], verdict(c, by_name[c.name])) for c in case_list]
+    return [(c, None, c.problem) if c.problem is not None else (c, by_name[c.name], verdict(c, by_name[c.name]))
+            for c in case_list]
