@@ -20,7 +20,7 @@ def home(tmp_path, monkeypatch):
 def test_new_assignment_is_valid(home, capsys):
     assert cli.main(["new", "ping-lab"]) == 0
     for f in ("assignment.yaml", "README.md", "harness/checks.py", "reference/c/pingpong.c",
-              "reference/python/pingpong.py", "starter/c/pingpong.c", "mutants/no-wait/manifest.yaml"):
+              "reference/python/pingpong.py", "starter/c/pingpong.c", "mutants/c-no-wait.patch", "mutants/c-no-wait.yaml"):
         assert (home / "assignments" / "ping-lab" / f).is_file(), f
     assert (home / "rubrics" / "ping-lab.yaml").is_file()
     assert cli.main(["validate"]) == 0
@@ -44,10 +44,13 @@ def test_validate_reports_mistakes_with_files_and_lines(home, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "lab.yaml:5: checks.output" in err
     rubric.write_text(rubric.read_text().replace("output: two", "output: 2"))
-    (a / "mutants" / "no-wait" / "manifest.yaml").write_text("description: x\nfails: [child-reaped, typo-check]\n")
+    (a / "mutants" / "c-no-wait.yaml").write_text("description: x\nfails: [child-reaped, typo-check]\nlanguage: c\n")
+    reference = a / "reference" / "c" / "pingpong.c"
+    reference.write_text(reference.read_text().replace("waitpid(pid, &status, 0);", "wait(&status);"))
     assert cli.main(["validate", "lab"]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "no-such-check" in err and "typo-check" in err
+    assert "c-no-wait.patch: does not apply" in err and "pingpong.c hunk #1" in err
     (a / "harness" / "checks.py").write_text((a / "harness" / "checks.py").read_text()
                                              .replace('@check("output")', '@check("output2")')
                                              .replace('depends=["output"]', 'depends=["output2"]'))
