@@ -17,6 +17,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace python3-sysv-ipc >/dev/null 2>&1 \
     || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace python3-sysv-ipc >/dev/null; }
 fi
+# `grade selftest` applies mutants (mutants/*.patch) with GNU patch; diffutils is always there.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! command -v patch >/dev/null 2>&1; then
+  echo "setup: installing patch for the mutants of grade selftest" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null; }
+fi
 # (Re)install when the `grade` command or a dependency is missing, or when the installed
 # package is another checkout's (an editable install points at one folder only).
 here="$(pwd)/grader"
