@@ -115,9 +115,10 @@ def patched_files(patch: Path) -> list[str]:
         text = patch.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise MutantError(f"{patch}: cannot read: {e}") from None
-    files = [m.group(1) for m in re.finditer(r"^\+\+\+ b/(\S+)", text, re.MULTILINE)]
-    if not files:
-        raise MutantError(f"{patch}: not a unified diff with paths b/FILE (see docs/authoring.md)")
+    targets = re.findall(r"^\+\+\+ (\S*)", text, re.MULTILINE)
+    files = [t.removeprefix("b/") for t in targets if t.startswith("b/")]
+    if not files or len(files) != len(targets):
+        raise MutantError(f"{patch}: not a unified diff whose paths are all b/FILE (see docs/authoring.md)")
     return files
 
 
