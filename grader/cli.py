@@ -23,6 +23,7 @@ from . import assignments, dockerenv, image, regrade, sandbox, selftest
 from .archive import ArchiveError
 from .assignments import AssignmentError
 from .course import add_course_option, locations
+from .locations import Locations
 from .discover import DiscoveryError, discover
 from .dockerenv import DockerUnavailable
 from .image import ImageError
@@ -241,7 +242,7 @@ def cmd_validate(argv: list[str]) -> int:
     return 0
 
 
-def validate_assignment(name: str, where=None) -> list[str]:
+def validate_assignment(name: str, where: Locations | None = None) -> list[str]:
     """Every problem with one assignment, as lines naming the file (and line) to fix."""
     from .harness.runner import load_checks
     try:
