@@ -77,3 +77,19 @@ def test_kit_home_replaces_the_bundled_set(tmp_path):
     where = Locations.of_home(tmp_path)
     assert list(where.assignment_dirs()) == ["ping-lab"]
     assert where.dockerfile == tmp_path / "docker" / "Dockerfile"
+
+
+def test_grading_image_holds_the_course_assignments_in_place_of_bundled_ones(tmp_path):
+    from grader import image
+    bundled = Locations.bundled()
+    _assignment(tmp_path, "shm-handshake")
+    _assignment(tmp_path, "ping-lab")
+    where = Locations.bundled(find_course(tmp_path).home)
+    files = dict(image._context_files(where))
+    assert files["assignments/ping-lab/assignment.yaml"] == tmp_path / "assignments" / "ping-lab" / "assignment.yaml"
+    assert files["assignments/shm-handshake/assignment.yaml"].is_relative_to(tmp_path)
+    assert not any(p.is_relative_to(bundled.homes[0].assignments / "shm-handshake") for p in files.values())
+    assert image.image_tag(where) != image.image_tag(bundled)
+    # cached results of the assignments the course leaves alone stay valid
+    assert image.harness_hash("uds-echo", where) == image.harness_hash("uds-echo", bundled)
+    assert image.harness_hash("shm-handshake", where) != image.harness_hash("shm-handshake", bundled)
