@@ -1,12 +1,12 @@
 """Find an assignment folder and its rubric, and validate its metadata."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths
+from .locations import Locations
 from .rubric import Rubric, load_rubric
 from .yamlfile import validate
 
@@ -37,6 +37,7 @@ class Assignment:
     meta: AssignmentMeta
     rubric: Rubric
     rubric_path: Path
+    where: Locations = field(compare=False)   # where it was found: the image and local runner need the same set
 
     @property
     def mutants_dir(self) -> Path:
@@ -47,22 +48,22 @@ class Assignment:
         return self.dir / "reference"
 
 
-def available() -> list[str]:
-    if not paths.ASSIGNMENTS.is_dir():
-        return []
-    return sorted(p.name for p in paths.ASSIGNMENTS.iterdir() if (p / "assignment.yaml").is_file())
+def available(where: Locations | None = None) -> list[str]:
+    """Every assignment's name; `where` None means the bundled set only."""
+    return list((where or Locations.bundled()).assignment_dirs())
 
 
-def load(name: str) -> Assignment:
-    folder = paths.ASSIGNMENTS / name
-    if not (folder / "assignment.yaml").is_file():
-        known = ", ".join(available()) or "none"
+def load(name: str, where: Locations | None = None) -> Assignment:
+    where = where or Locations.bundled()
+    folder = where.assignment_dir(name)
+    if folder is None:
+        known = ", ".join(available(where)) or "none"
         raise AssignmentError(f"unknown assignment {name!r} (available: {known})")
     meta = validate(folder / "assignment.yaml", AssignmentMeta)
     if meta.name != name:
         raise AssignmentError(f"{folder / 'assignment.yaml'}: name {meta.name!r} does not match its folder {name!r}")
-    rubric_path = paths.RUBRICS / f"{name}.yaml"
+    rubric_path = where.rubric(name)
     rubric = load_rubric(rubric_path)
     if rubric.assignment != name:
         raise AssignmentError(f"{rubric_path}: assignment {rubric.assignment!r} does not match {name!r}")
-    return Assignment(name, folder, meta, rubric, rubric_path)
+    return Assignment(name, folder, meta, rubric, rubric_path, where)

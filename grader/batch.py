@@ -48,7 +48,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
     does not grow with the class.
     """
     console = console or Console(stderr=True)
-    harness, rubric = harness_hash(assignment.name), rubric_hash(assignment.rubric_path)
+    harness, rubric = harness_hash(assignment.name, assignment.where), rubric_hash(assignment.rubric_path)
     results = ResultSpool(len(submissions))
     todo: list[tuple[int, Submission, CacheKey | None, dict]] = []
     reused = 0
@@ -68,7 +68,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
     client = None
     if todo and runner is None:
         client = dockerenv.client()
-        runner = docker_runner(client, ensure_image(client), limits)
+        runner = docker_runner(client, ensure_image(client, assignment.where), limits)
         sandbox.clean_orphans(client)
     docker_down = None
 

@@ -23,6 +23,8 @@ from rich.text import Text
 from . import assignments, dockerenv, image, regrade, sandbox, selftest
 from .archive import ArchiveError
 from .assignments import AssignmentError
+from .course import add_course_option, locations
+from .locations import Locations
 from .discover import DiscoveryError, discover
 from .dockerenv import DockerUnavailable
 from .image import ImageError
@@ -63,8 +65,9 @@ def cmd_grade(argv: list[str]) -> int:
     ap.add_argument("--force", action="store_true", help="regrade every submission, ignoring stored results")
     ap.add_argument("--shard", help="grade only slice I of N (I/N), for spreading a class over CI runners")
     add_limit_options(ap)
+    add_course_option(ap)
     args = ap.parse_args(argv)
-    assignment = assignments.load(args.assignment)
+    assignment = assignments.load(args.assignment, locations(args.course))
     try:
         shard = regrade.parse_shard(args.shard) if args.shard else None
     except ValueError as e:
@@ -164,13 +167,15 @@ def cmd_selftest(argv: list[str]) -> int:
     ap.add_argument("names", nargs="*")
     ap.add_argument("--all", action="store_true")
     ap.add_argument("-j", "--jobs", type=int, default=None)
+    add_course_option(ap)
     args = ap.parse_args(argv)
-    names = assignments.available() if args.all else args.names
+    where = locations(args.course)
+    names = assignments.available(where) if args.all else args.names
     if not names:
         return fail("name an assignment, or use --all")
     bad = 0
     for name in names:
-        a = assignments.load(name)
+        a = assignments.load(name, where)
         case_list = selftest.cases(a)
         book = _grade(a, selftest.submissions(case_list), args.jobs)
         table = Table(title=f"selftest {name}")
@@ -195,21 +200,25 @@ def cmd_image(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="grade image")
     ap.add_argument("action", choices=["build", "tag"])
     ap.add_argument("--force", action="store_true")
+    add_course_option(ap)
     args = ap.parse_args(argv)
+    where = locations(args.course)
     if args.action == "tag":
-        out.print(image.image_tag())
+        out.print(image.image_tag(where))
         return 0
-    tag = image.ensure_image(dockerenv.client(), force=args.force)
+    tag = image.ensure_image(dockerenv.client(), where, force=args.force)
     out.print(f"grading image ready: {tag}")
     return 0
 
 
 def cmd_clean(argv: list[str]) -> int:
-    argparse.ArgumentParser(prog="grade clean", description="Remove leftover ipcgrade containers and grading "
-                            "images built from older versions of the harness.").parse_args(argv)
+    ap = argparse.ArgumentParser(prog="grade clean", description="Remove leftover ipcgrade containers and grading "
+                                 "images built from older versions of the harness.")
+    add_course_option(ap)
+    args = ap.parse_args(argv)
     client = dockerenv.client()
     n = sandbox.clean(client)
-    m = image.remove_stale_images(client)
+    m = image.remove_stale_images(client, locations(args.course))
     out.print(f"removed {n} leftover container(s) and {m} outdated grading image(s)")
     return 0
 
@@ -218,23 +227,28 @@ def cmd_validate(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="grade validate",
                                  description="Check assignments, rubrics and mutant manifests (with line numbers).")
     ap.add_argument("names", nargs="*")
+    add_course_option(ap)
     args = ap.parse_args(argv)
+    where = locations(args.course)
+    names = args.names or assignments.available(where)
     problems = []
-    for name in args.names or assignments.available():
-        problems += validate_assignment(name)
+    for name in names:
+        problems += validate_assignment(name, where)
     for p in problems:
         err.print(p, highlight=False)
     if problems:
         return fail(f"{len(problems)} problem(s) found", 1)
-    out.print("all assignments, rubrics and mutant manifests are valid")
+    homes = " and ".join(str(h.assignments) for h in where.homes)
+    out.print(f"all assignments, rubrics and mutant manifests are valid ({len(names)} checked, from {homes})",
+              highlight=False)
     return 0
 
 
-def validate_assignment(name: str) -> list[str]:
+def validate_assignment(name: str, where: Locations | None = None) -> list[str]:
     """Every problem with one assignment, as lines naming the file (and line) to fix."""
     from .harness.runner import load_checks
     try:
-        a = assignments.load(name)
+        a = assignments.load(name, where)
         ids = ["build"] + [c.id for c in load_checks(str(a.dir), include_hidden=True)]
         problems = [f"{a.rubric_path}: {p}" for p in cross_check(a.rubric, ids)]
         for case in selftest.cases(a):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from . import paths
+from .locations import Locations
 
 BASE_IMAGE = os.environ.get("IPCGRADE_BASE_IMAGE", "debian:bookworm-slim")
 REPO = "ipcgrade"
@@ -31,10 +31,17 @@ class ImageError(RuntimeError):
     pass
 
 
-def _context_files() -> list[tuple[str, Path]]:
-    """(path in build context, file on disk), sorted, for hashing and building."""
-    files = [("Dockerfile", paths.DOCKERFILE), ("grader/__init__.py", paths.HARNESS_PACKAGE.parent / "__init__.py")]
-    for root, name in ((paths.HARNESS_PACKAGE, "grader/harness"), (paths.ASSIGNMENTS, "assignments")):
+def _context_files(where: Locations | None) -> list[tuple[str, Path]]:
+    """(path in build context, file on disk), sorted, for hashing and building.
+
+    Every assignment `where` can see goes in under assignments/NAME, wherever it lives
+    (bundled or a course's), so the names and the hash do not depend on the install kind.
+    """
+    where = where or Locations.bundled()
+    files = [("Dockerfile", where.dockerfile), ("grader/__init__.py", where.harness_package.parent / "__init__.py")]
+    trees = [(where.harness_package, "grader/harness")]
+    trees += [(folder, f"assignments/{name}") for name, folder in where.assignment_dirs().items()]
+    for root, name in trees:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in _IMAGE_EXCLUDES and not d.startswith("."))
             for f in sorted(filenames):
@@ -54,14 +61,15 @@ def _inputs_hash(files: list[tuple[str, Path]]) -> str:
     return h.hexdigest()[:16]
 
 
-def image_tag() -> str:
-    return f"{REPO}:{_inputs_hash(_context_files())}"
+def image_tag(where: Locations | None = None) -> str:
+    """The tag of the image holding every assignment of `where` (None: the bundled set)."""
+    return f"{REPO}:{_inputs_hash(_context_files(where))}"
 
 
-def harness_hash(assignment: str) -> str:
+def harness_hash(assignment: str, where: Locations | None = None) -> str:
     """What one assignment's verdicts depend on: the Dockerfile, the harness runtime and that
     assignment's folder. Editing another assignment does not invalidate cached results."""
-    return _inputs_hash([(rel, full) for rel, full in _context_files()
+    return _inputs_hash([(rel, full) for rel, full in _context_files(where)
                          if not rel.startswith("assignments/") or rel.startswith(f"assignments/{assignment}/")])
 
 
@@ -100,9 +108,9 @@ def ensure_base(client) -> None:
     _say(f"built {BASE_IMAGE} locally")
 
 
-def remove_stale_images(client) -> int:
+def remove_stale_images(client, where: Locations | None = None) -> int:
     """Remove grading images built from older inputs; the current one stays."""
-    current, n = image_tag(), 0
+    current, n = image_tag(where), 0
     for img in client.images.list(filters={"label": "ipcgrade=image"}):
         if current in img.tags:
             continue
@@ -114,10 +122,10 @@ def remove_stale_images(client) -> int:
     return n
 
 
-def _context_tar() -> io.BytesIO:
+def _context_tar(where: Locations | None) -> io.BytesIO:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for rel, full in _context_files():
+        for rel, full in _context_files(where):
             info = tar.gettarinfo(str(full), arcname=rel)
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
@@ -127,9 +135,9 @@ def _context_tar() -> io.BytesIO:
     return buf
 
 
-def ensure_image(client, force: bool = False) -> str:
-    """The tag of an up-to-date grading image, building it if needed."""
-    tag = image_tag()
+def ensure_image(client, where: Locations | None = None, force: bool = False) -> str:
+    """The tag of an up-to-date grading image for `where`'s assignments, building it if needed."""
+    tag = image_tag(where)
     if not force:
         try:
             client.images.get(tag)
@@ -139,7 +147,7 @@ def ensure_image(client, force: bool = False) -> str:
     ensure_base(client)
     _say(f"building the grading image {tag} (first use after a change; about a minute)")
     try:
-        client.images.build(fileobj=_context_tar(), custom_context=True, tag=tag, rm=True, forcerm=True,
+        client.images.build(fileobj=_context_tar(where), custom_context=True, tag=tag, rm=True, forcerm=True,
                             buildargs={"BASE": BASE_IMAGE}, labels={"ipcgrade": "image"})
     except BuildError as e:
         log = "".join(str(x.get("stream", "") or x.get("error", "")) for x in e.build_log)[-2000:]

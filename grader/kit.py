@@ -14,8 +14,10 @@ from string import Template
 
 import yaml
 
-from . import assignments, paths
+from . import assignments
+from .course import add_course_option, locations
 from .harness.runner import BUILD_CHECK_ID, load_checks
+from .locations import Locations
 
 TEMPLATES = Path(__file__).with_name("kit_templates")
 KIT_HOME = ".ipcgrade"
@@ -32,8 +34,8 @@ def visible_rubric(assignment) -> dict:
     return {"assignment": assignment.name, "checks": checks, "hidden_checks": len(hidden)}
 
 
-def write_kit(name: str, out: Path, pip_spec: str = "ipcgrade") -> Path:
-    a = assignments.load(name)
+def write_kit(name: str, out: Path, pip_spec: str = "ipcgrade", where: Locations | None = None) -> Path:
+    a = assignments.load(name, where)
     if out.exists() and any(out.iterdir()):
         raise KitError(f"{out} exists and is not empty")
     home = out / KIT_HOME
@@ -44,7 +46,7 @@ def write_kit(name: str, out: Path, pip_spec: str = "ipcgrade") -> Path:
     shutil.copy(a.dir / "assignment.yaml", adir / "assignment.yaml")
     shutil.copy(a.dir / "README.md", adir / "README.md")
     shutil.copy(a.dir / "harness" / "checks.py", adir / "harness" / "checks.py")
-    shutil.copy(paths.DOCKERFILE, home / "docker" / "Dockerfile")
+    shutil.copy(a.where.dockerfile, home / "docker" / "Dockerfile")
     (home / "rubrics" / f"{name}.yaml").write_text(
         f"# Visible part of the {name} rubric; hidden checks add to it at grading time.\n"
         + yaml.safe_dump(visible_rubric(a), sort_keys=False))
@@ -65,9 +67,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("assignment")
     ap.add_argument("-o", "--out", type=Path, required=True)
     ap.add_argument("--pip-spec", default="ipcgrade", help="what CI installs to get the grade command")
+    add_course_option(ap)
     args = ap.parse_args(argv)
     try:
-        out = write_kit(args.assignment, args.out, args.pip_spec)
+        out = write_kit(args.assignment, args.out, args.pip_spec, locations(args.course))
     except KitError as e:
         from .cli import fail
         return fail(str(e))

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import paths
+from .locations import Locations
 from .sandbox import Limits, SandboxResult
 
 WARNING = ("local runner: no container. Your programs run in private namespaces with resource limits, "
@@ -38,8 +38,9 @@ def check_available() -> None:
             f"{probe.stderr.decode(errors='replace').strip()[:200]}); use Docker instead")
 
 
-def runner(limits: Limits = Limits()):
+def runner(limits: Limits = Limits(), where: Locations | None = None):
     check_available()
+    where = where or Locations.bundled()
 
     def run(path, assignment: str, visible_only: bool) -> SandboxResult:
         with tempfile.TemporaryDirectory(prefix="ipcgrade-local-") as work:
@@ -52,8 +53,8 @@ def runner(limits: Limits = Limits()):
             if visible_only:
                 cmd.append("--visible-only")
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-                   "IPCGRADE_ASSIGNMENTS": str(paths.ASSIGNMENTS),
-                   "PYTHONPATH": str(paths.HARNESS_PACKAGE.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
+                   "IPCGRADE_ASSIGNMENTS": str(where.assignment_dir(assignment).parent),
+                   "PYTHONPATH": str(where.harness_package.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
             try:
                 p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, timeout=limits.wall_seconds + 15, close_fds=True)

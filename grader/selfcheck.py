@@ -7,16 +7,17 @@ report, and exits 0 only when every visible check passes.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
-from . import assignments, dockerenv, localrun, paths
+from . import assignments, dockerenv, localrun
+from .course import add_course_option, locations
 from .grading import docker_runner, grade_submission
 from .image import ensure_image
+from .locations import Locations
 from .models import CheckStatus, Gradebook, Submission, SubmissionResult
 from .report import FORMATS, write_outputs
 from .report.terminal import render_check_report
@@ -56,17 +57,17 @@ def all_passed(result: SubmissionResult) -> bool:
     return result.status == "graded" and all(c.status == CheckStatus.passed for c in result.checks)
 
 
-def pick_runner(kind: str, console: Console):
+def pick_runner(kind: str, console: Console, where: Locations | None = None):
     """Docker whenever a daemon answers (or when asked for); else, on "auto", the local runner."""
     if kind != "local":
         try:
             client = dockerenv.client()
-            return docker_runner(client, ensure_image(client))
+            return docker_runner(client, ensure_image(client, where))
         except dockerenv.DockerUnavailable:
             if kind == "docker":
                 raise
     console.print(f"[yellow]{localrun.WARNING}[/yellow]")
-    return localrun.runner()
+    return localrun.runner(where=where)
 
 
 def main(argv: list[str]) -> int:
@@ -77,6 +78,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("-o", "--out", type=Path, help="also write every report format into this folder")
     ap.add_argument("--runner", choices=["auto", "docker", "local"], default="auto",
                     help="docker (default when a daemon is reachable) or local namespaces (self-check only)")
+    add_course_option(ap)
     args = ap.parse_args(argv)
     console = Console(stderr=args.format is not None, soft_wrap=True)
     folder = args.folder
@@ -89,13 +91,13 @@ def main(argv: list[str]) -> int:
         home = folder / cfg.home if cfg.home else None
     if not name:
         raise CheckUsageError(f"name the assignment with -a NAME, or put 'assignment: NAME' in {folder / CONFIG}")
-    with paths.home_of(home) if home else contextlib.nullcontext():
-        return _check(folder, name, args, console)
+    where = Locations.of_home(home) if home else locations(args.course)
+    return _check(folder, name, args, console, where)
 
 
-def _check(folder: Path, name: str, args, console: Console) -> int:
-    assignment = assignments.load(name)
-    run = pick_runner(args.runner, console)
+def _check(folder: Path, name: str, args, console: Console, where: Locations) -> int:
+    assignment = assignments.load(name, where)
+    run = pick_runner(args.runner, console, where)
     sub = Submission(student=folder.resolve().name, path=folder)
     full = grade_submission(run, assignment, sub, visible_only=True)
     deferred = sum(1 for c in full.checks if c.outcome.deferred)

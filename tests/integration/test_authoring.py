@@ -1,20 +1,16 @@
 """Authoring: `grade new` scaffolds an assignment that passes its own selftest; `grade validate` finds mistakes."""
-import shutil
-
 import pytest
 
-from grader import cli, paths
-
-from conftest import REPO
+from grader import cli
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    """An empty course home with the project's Dockerfile, so the real assignments stay untouched."""
-    (tmp_path / "docker").mkdir()
-    shutil.copy(REPO / "docker" / "Dockerfile", tmp_path / "docker" / "Dockerfile")
-    with paths.home_of(tmp_path):
-        yield tmp_path
+    """An empty course folder as the working folder, so the real assignments stay untouched."""
+    (tmp_path / "course.yaml").write_text("")
+    monkeypatch.delenv("IPCGRADE_COURSE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def test_new_assignment_is_valid(home, capsys):

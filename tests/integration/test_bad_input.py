@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from grader import assignments, cli, paths
+from grader import assignments, cli
+from grader.locations import Home, Locations
 from grader.yamlfile import ConfigError
 
 from conftest import REPO
@@ -27,12 +28,12 @@ def test_empty_and_missing_folders(tmp_path, capsys):
 
 def test_invalid_rubric_names_the_line(tmp_path, monkeypatch):
     (tmp_path / "shm-handshake.yaml").write_text("assignment: shm-handshake\nchecks:\n  build: -1\n  sum-correct: [\n")
-    monkeypatch.setattr(paths, "RUBRICS", tmp_path)
+    where = Locations.bundled(Home(tmp_path / "assignments", tmp_path))   # a course re-weighting a rubric
     with pytest.raises(ConfigError, match=r"shm-handshake.yaml:\d+: invalid YAML"):
-        assignments.load("shm-handshake")
+        assignments.load("shm-handshake", where)
     (tmp_path / "shm-handshake.yaml").write_text("assignment: shm-handshake\nchecks:\n  build: 1\n  no-leaks: -2\n")
     with pytest.raises(ConfigError, match=r"shm-handshake.yaml:4: checks.no-leaks"):
-        assignments.load("shm-handshake")
+        assignments.load("shm-handshake", where)
 
 
 @pytest.mark.docker

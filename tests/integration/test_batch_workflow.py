@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from grader import cli, paths, regrade, sandbox
+from grader import cli, regrade, sandbox
 
 from conftest import REPO
 
@@ -40,9 +40,11 @@ def test_unchanged_rerun_reuses_every_result(first_run, capsys):
 
 def test_rubric_change_rescores_without_running(first_run, tmp_path, monkeypatch, capsys):
     subs, out, first = first_run
-    rubric = (paths.RUBRICS / "shm-handshake.yaml").read_text().replace("no-leaks: 1", "no-leaks: 5")
-    (tmp_path / "shm-handshake.yaml").write_text(rubric)
-    monkeypatch.setattr(paths, "RUBRICS", tmp_path)
+    rubric = (REPO / "rubrics" / "shm-handshake.yaml").read_text().replace("no-leaks: 1", "no-leaks: 5")
+    (tmp_path / "rubrics").mkdir()
+    (tmp_path / "rubrics" / "shm-handshake.yaml").write_text(rubric)
+    (tmp_path / "course.yaml").write_text("rubrics: rubrics\n")
+    monkeypatch.setenv("IPCGRADE_COURSE", str(tmp_path))   # a course re-weighting a bundled assignment
     capsys.readouterr()
     again = _grade(subs, out)
     printed = capsys.readouterr().out
