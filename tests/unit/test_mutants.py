@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader import image, mutants, paths, selftest
+from grader import image, mutants, selftest
+from grader.locations import Locations
 from grader.models import Gradebook
 from grader.yamlfile import ConfigError
 
@@ -151,12 +152,12 @@ def test_selftest_names_a_bad_manifest(lab):
 def test_mutants_do_not_enter_the_image_or_its_hash(lab):
     (lab.parent.parent / "docker").mkdir()
     (lab.parent.parent / "docker" / "Dockerfile").write_text("FROM scratch\n")
-    with paths.home_of(lab.parent.parent):
-        m = mutants.convert(lab / "mutants" / "c-bad-exit")
-        before = image.harness_hash("lab")
-        assert not any("mutants" in rel for rel, _ in image._context_files())
-        m.patch.write_text(m.patch.read_text() + "\n")
-        m.manifest.write_text("description: changed\nfails: []\nlanguage: c\n")
-        assert image.harness_hash("lab") == before
-        (lab / "harness" / "checks.py").write_text("# changed checks\n")
-        assert image.harness_hash("lab") != before
+    where = Locations.of_home(lab.parent.parent)
+    m = mutants.convert(lab / "mutants" / "c-bad-exit")
+    before = image.harness_hash("lab", where)
+    assert not any("mutants" in rel for rel, _ in image._context_files(where))
+    m.patch.write_text(m.patch.read_text() + "\n")
+    m.manifest.write_text("description: changed\nfails: []\nlanguage: c\n")
+    assert image.harness_hash("lab", where) == before
+    (lab / "harness" / "checks.py").write_text("# changed checks\n")
+    assert image.harness_hash("lab", where) != before
