@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
 from . import assignments, dockerenv, localrun, paths
-from .grading import docker_runner, grade_submission
+from .grading import grade_submission
 from .image import ensure_image
 from .models import CheckStatus, Gradebook, Submission, SubmissionResult
 from .report import FORMATS, write_outputs
 from .report.terminal import render_check_report
+from .sandbox import DockerRunner
 from .yamlfile import validate
 
 CONFIG = ".grade.yaml"
@@ -61,7 +62,7 @@ def pick_runner(kind: str, console: Console):
     if kind != "local":
         try:
             client = dockerenv.client()
-            return docker_runner(client, ensure_image(client))
+            return DockerRunner(client=client, image=ensure_image(client))
         except dockerenv.DockerUnavailable:
             if kind == "docker":
                 raise
@@ -95,9 +96,9 @@ def main(argv: list[str]) -> int:
 
 def _check(folder: Path, name: str, args, console: Console) -> int:
     assignment = assignments.load(name)
-    run = pick_runner(args.runner, console)
     sub = Submission(student=folder.resolve().name, path=folder)
-    full = grade_submission(run, assignment, sub, visible_only=True)
+    with pick_runner(args.runner, console) as runner:
+        full = grade_submission(runner, assignment, sub, visible_only=True)
     deferred = sum(1 for c in full.checks if c.outcome.deferred)
     result = visible_result(full)
     book = Gradebook(assignment=assignment.name, submissions=[result])

@@ -1,5 +1,5 @@
 """Hidden checks for mq-mailbox: run at grading time, never shipped to students."""
-from checks import EXIT_SECONDS, clean_lines, run_program, start_recv, trace_excerpt
+from .checks import EXIT_SECONDS, clean_lines, run_program, start_recv, trace_excerpt
 
 from grader.harness.api import Fail, check, compare_lines
 

@@ -1,5 +1,5 @@
 """Hidden checks for shm-handshake: run at grading time, never shipped to students."""
-from checks import run_session
+from .checks import run_session
 
 from grader.harness.api import Fail, check
 
