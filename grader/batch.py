@@ -36,10 +36,6 @@ class BatchRun:
     reused: int = 0       # submissions whose stored report was reused
     runner_down: str | None = None   # why the runner stopped working mid-batch (no Docker daemon, ...)
 
-    @property
-    def docker_down(self) -> str | None:   # the old name
-        return self.runner_down
-
 
 def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: int | None = None,
                 visible_only: bool = False, console: Console | None = None, runner: Runner | None = None,

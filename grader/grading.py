@@ -11,8 +11,17 @@ import time
 from pydantic import ValidationError
 
 from .assignments import Assignment
-from .models import (HARNESS_EVENT, CheckEvent, CheckOutcome, CheckStatus, EndEvent, HarnessReport, PlanEvent,
-                     Submission, SubmissionResult)
+from .models import (
+    HARNESS_EVENT,
+    CheckEvent,
+    CheckOutcome,
+    CheckStatus,
+    EndEvent,
+    HarnessReport,
+    PlanEvent,
+    Submission,
+    SubmissionResult,
+)
 from .runners import Limits, Runner, RunResult
 from .score import error_result, score
 from .staging import SubmissionTooLarge

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -82,7 +82,7 @@ class EndEvent(BaseModel):
 
 
 # One line of the harness's output (see grader/harness/__main__.py).
-HARNESS_EVENT = TypeAdapter(Annotated[Union[PlanEvent, CheckEvent, EndEvent], Field(discriminator="event")])
+HARNESS_EVENT = TypeAdapter(Annotated[PlanEvent | CheckEvent | EndEvent, Field(discriminator="event")])
 
 
 class Submission(BaseModel):

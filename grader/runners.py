@@ -117,4 +117,5 @@ def default_runner() -> Runner:
 
 def harness_args(assignment: str, visible_only: bool) -> list[str]:
     """The harness's command line, the same for every runner."""
-    return ["python3", "-m", "grader.harness", "--assignment", assignment] + (["--visible-only"] if visible_only else [])
+    args = ["python3", "-m", "grader.harness", "--assignment", assignment]
+    return args + ["--visible-only"] if visible_only else args

@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import yaml
 

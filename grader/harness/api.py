@@ -12,8 +12,8 @@ raises its own.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Fail(Exception):
     def __post_init__(self):
         super().__init__(self.message)
 
-    def with_evidence(self, label: str, text: str) -> "Fail":
+    def with_evidence(self, label: str, text: str) -> Fail:
         self.evidence.append((label, text))
         return self
 

@@ -22,7 +22,8 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .api import CheckSpec, Fail, ReferenceUnavailable
 

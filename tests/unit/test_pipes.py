@@ -9,7 +9,6 @@ import time
 
 from grader.harness import pipes, trace
 
-
 # A real C pipeline whose parent forgot close(fd[1]), recorded with strace -f (abridged).
 RECORDED = """\
 48    08:35:42.398000 execve("/work/sub/pipeline", ["/work/sub/pipeline", "printf", "abc", "--", "cat"], 0x7ffc /* 4 vars */) = 0
