@@ -38,13 +38,13 @@ def _events(res: RunResult) -> list:
     return events
 
 
-def _stop_reason(res: RunResult, limits: Limits) -> str | None:
-    """Why the harness was stopped from outside, or None if it stopped on its own."""
+def _stop_reason(res: RunResult, limits: Limits) -> tuple[str, str] | None:
+    """What stopped the harness from outside and what that suggests, or None if it stopped on its own."""
     if res.oom_killed:
-        return (f"the grading run hit the memory limit ({limits.memory}); "
+        return (f"the grading run hit the memory limit ({limits.memory})",
                 "a program allocated far more memory than this assignment needs")
     if res.timed_out:
-        return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)"
+        return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)", ""
     return None
 
 
@@ -70,16 +70,17 @@ def parse_report(res: RunResult, limits: Limits) -> HarnessReport | str:
     tail = res.stderr.decode(errors="replace")[-1500:]
     died = f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
     if plan is None:
-        return reason or died
+        return "; ".join(filter(None, reason)) if reason else died
     if reason is None:
-        return HarnessReport(assignment=plan.assignment, language=plan.language,
-                             checks=_account_for_plan(plan, outcomes, "the grader stopped unexpectedly"), error=died)
+        return HarnessReport(assignment=plan.assignment, language=plan.language, error=died,
+                             checks=_account_for_plan(plan, outcomes, ("the grader stopped unexpectedly", "")))
     return HarnessReport(assignment=plan.assignment, language=plan.language,
                          checks=_account_for_plan(plan, outcomes, reason))
 
 
-def _account_for_plan(plan: PlanEvent, outcomes: list[CheckOutcome], reason: str) -> list[CheckOutcome]:
+def _account_for_plan(plan: PlanEvent, outcomes: list[CheckOutcome], reason: tuple[str, str]) -> list[CheckOutcome]:
     """Every planned check once: its verdict if it has one, else why it has none."""
+    what, detail = reason
     done = {o.id: o for o in outcomes}
     out, running_seen = [], False
     for c in plan.checks:
@@ -90,11 +91,12 @@ def _account_for_plan(plan: PlanEvent, outcomes: list[CheckOutcome], reason: str
         if not running_seen:
             running_seen = True
             out.append(CheckOutcome(**common, status=CheckStatus.error,
-                                    message=f"This check was running when {reason}, so it has no verdict. "
-                                            "Every check that finished before it kept its own."))
+                                    message=f"This check was running when {what}, so it has no verdict"
+                                            f"{'; ' + detail if detail else ''}. Every check that finished "
+                                            "before it kept its own."))
         else:
             out.append(CheckOutcome(**common, status=CheckStatus.skipped,
-                                    message=f"Not run: {reason} before this check started."))
+                                    message=f"{what[0].upper()}{what[1:]} before this check started."))
     return out
 
 

@@ -227,6 +227,8 @@ def _where(worker: threading.Thread) -> str:
     if frame is None:
         return ""
     stack = traceback.extract_stack(frame)
+    ours = [i for i, f in enumerate(stack) if f.filename == __file__]   # the thread's start, then the check's frames
+    stack = stack[ours[-1] + 1:] if ours else stack
     return "\n".join(f"{os.path.basename(f.filename)}:{f.lineno} in {f.name}" for f in stack[-8:])
 
 
