@@ -28,6 +28,7 @@ from docker.types import Mount
 
 from . import dockerenv
 from .dockerenv import DockerUnavailable
+from .image import ensure_image
 from .runners import Limits, RunResult, SharedOpen, harness_args
 from .staging import staged_copy
 
@@ -39,10 +40,10 @@ RUNNER_LABEL = f"{LABEL}.runner"
 # files; IPC_OWNER: inspect the student's IPC objects.
 HARNESS_CAPS = ["SETUID", "SETGID", "SYS_PTRACE", "KILL", "DAC_OVERRIDE", "CHOWN", "FOWNER", "IPC_OWNER"]
 # Exit statuses of a command that could not be executed at all (126: not executable, 127: not found),
-# from tini or from `timeout`; the harness itself always exits 0 or 1.
+# from tini or from `timeout`; the harness itself never exits with them.
 CANNOT_EXECUTE = (126, 127)
 
-SandboxResult = RunResult        # the old name, still imported by scripts
+SandboxResult = RunResult        # the old name
 
 
 class GradingImageMissing(DockerUnavailable):
@@ -75,7 +76,6 @@ class DockerRunner(SharedOpen):
         if self.client is None:
             self.client = dockerenv.client()
         if self.image is None:
-            from .image import ensure_image
             self.image = ensure_image(self.client)
         with _OPEN_LOCK:
             _OPEN_RUNNERS.add(self.token)
