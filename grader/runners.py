@@ -25,7 +25,8 @@ default), `localrun.LocalRunner` (user namespaces, for self-checks without Docke
 platform runner (the harness straight on the host, inside an autograder platform's own
 container, as on Gradescope or PrairieLearn) fits the same shape: its `__enter__` checks
 the tools it needs, `run` starts the harness as a subprocess with `limits.wall_seconds`
-enforced from outside, and `cancel` kills that subprocess.
+enforced from outside, and `cancel` kills that subprocess. Subclassing `SharedOpen` gives
+an implementation the enter/exit bookkeeping: it writes `_open`, `_close` and `cancel`.
 """
 from __future__ import annotations
 
