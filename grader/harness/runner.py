@@ -18,6 +18,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import queue
 import sys
 import threading
 import time
@@ -141,9 +142,58 @@ class CheckScope:
         return self._live().memo(key, guarded)
 
 
+class CheckThread:
+    """Runs checks one after another in one thread, so a whole run spends a single thread id (student
+    pids, which feedback quotes, stay as they were); a thread stuck in an overrunning check is left
+    behind and the next check gets a new one."""
+
+    def __init__(self):
+        self.thread: threading.Thread | None = None
+        self._jobs: queue.SimpleQueue | None = None
+
+    def run(self, job: Callable[[], None], timeout: float) -> bool:
+        """Run `job` in the thread; False if it is still running after `timeout` seconds."""
+        if self.thread is None:
+            self._jobs = queue.SimpleQueue()
+            self.thread = threading.Thread(target=self._serve, args=(self._jobs,), name="checks", daemon=True)
+            self.thread.start()
+        done = threading.Event()
+        self._jobs.put((job, done))
+        return done.wait(timeout)
+
+    def abandon(self, grace: float) -> None:
+        """Leave the current thread to finish its job alone (it then exits), waiting `grace` seconds for it."""
+        thread, jobs = self.thread, self._jobs
+        self.thread = self._jobs = None
+        jobs.put(None)
+        thread.join(grace)
+
+    def stop(self) -> None:
+        if self._jobs is not None:
+            self._jobs.put(None)
+            self.thread.join()
+            self.thread = self._jobs = None
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue) -> None:
+        while (item := jobs.get()) is not None:
+            job, done = item
+            job()
+            done.set()
+
+
 def run_checks(ctx, specs: list[CheckSpec], build_outcome: dict,
                emit: Callable[[dict], None] = lambda result: None) -> list[dict]:
     """Every check's verdict, in order; each one is passed to `emit` the moment it is known."""
+    worker = CheckThread()
+    try:
+        return _run_checks(ctx, specs, build_outcome, emit, worker)
+    finally:
+        worker.stop()
+
+
+def _run_checks(ctx, specs: list[CheckSpec], build_outcome: dict, emit: Callable[[dict], None],
+                worker: CheckThread) -> list[dict]:
     results = {BUILD_CHECK_ID: build_outcome}
     names = {BUILD_CHECK_ID: build_outcome["name"]}
     roots: dict[str, str] = {}
@@ -160,15 +210,15 @@ def run_checks(ctx, specs: list[CheckSpec], build_outcome: dict,
             res = outcome(spec.id, spec.name, "skipped", hidden=spec.hidden, advisory=spec.advisory,
                           message=f"Skipped because an earlier check did not pass: {shown}")
         else:
-            res = run_one(ctx, spec)
+            res = run_one(ctx, spec, worker)
         results[spec.id] = res
         out.append(res)
         emit(res)
     return out
 
 
-def run_one(ctx, spec: CheckSpec) -> dict:
-    """One check in a worker thread, within its time limit, between two clean slates."""
+def run_one(ctx, spec: CheckSpec, worker: CheckThread) -> dict:
+    """One check in the check thread, within its time limit, between two clean slates."""
     common = {"hidden": spec.hidden, "advisory": spec.advisory}
     scope = CheckScope(ctx)
     ended: dict[str, Any] = {}
@@ -183,11 +233,8 @@ def run_one(ctx, spec: CheckSpec) -> dict:
 
     ctx.reset()
     t0 = time.monotonic()
-    worker = threading.Thread(target=body, name=f"check {spec.id}", daemon=True)
     try:
-        worker.start()
-        worker.join(spec.timeout)
-        if worker.is_alive():
+        if not worker.run(body, spec.timeout):
             return _overran(ctx, spec, scope, worker, common)
         seconds, error = ended["seconds"], ended.get("error")
         if error is None:
@@ -208,11 +255,11 @@ def run_one(ctx, spec: CheckSpec) -> dict:
         ctx.reset()
 
 
-def _overran(ctx, spec: CheckSpec, scope: CheckScope, worker: threading.Thread, common: dict) -> dict:
-    where = _where(worker)
+def _overran(ctx, spec: CheckSpec, scope: CheckScope, worker: CheckThread, common: dict) -> dict:
+    where = _where(worker.thread)
     scope.revoke()
     ctx.reset()                      # its programs die, so whatever it waits on returns
-    worker.join(ABANDON_GRACE)
+    worker.abandon(ABANDON_GRACE)
     return outcome(spec.id, spec.name, "error", seconds=spec.timeout, **common,
                    message=f"This check took longer than {spec.timeout:g} s, its time limit, so the grader "
                            "stopped it and killed your programs; it has no verdict, and every other check "

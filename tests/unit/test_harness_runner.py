@@ -328,3 +328,27 @@ def test_check_threads_do_not_outlive_a_normal_run():
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_checks_share_one_thread_until_one_overruns():
+    seen = []
+
+    @check("first")
+    def first(ctx):
+        """First"""
+        seen.append(threading.current_thread())
+
+    @check("second")
+    def second(ctx):
+        """Second"""
+        seen.append(threading.current_thread())
+
+    @check("stuck", timeout=0.1)
+    def stuck(ctx):
+        """Stuck"""
+        seen.append(threading.current_thread())
+        ctx.start().wait()
+
+    specs = [spec_of(first), spec_of(second), spec_of(stuck), spec_of(first)]
+    runner.run_checks(FakeContext(), specs, BUILD_OK)
+    assert seen[0] is seen[1] is seen[2] and seen[3] is not seen[2] and threading.main_thread() not in seen
