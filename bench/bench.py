@@ -106,11 +106,15 @@ from rich.console import Console
 from grader import assignments, cli
 from grader.batch import grade_batch
 from grader.models import Submission
-from grader.sandbox import SandboxResult
+from grader.runners import Limits, RunResult, SharedOpen
 from grader.store import ResultStore
 a = assignments.load({ASSIGNMENT!r})
 doc = open({str(STUB_REPORT)!r}, 'rb').read()
-stub = lambda path, name, visible: SandboxResult(0, doc, b'')
+class Stub(SharedOpen):
+    limits = Limits()
+    def run(self, path, name, visible_only=False):
+        return RunResult(0, doc, b'')
+stub = Stub()
 with tempfile.TemporaryDirectory() as d:
     sub = Path(d) / 's'; sub.mkdir(); (sub / 'master.c').write_text('x')
     subs = [Submission(student=f's{{i:05d}}', path=sub) for i in range({size})]

@@ -1,10 +1,9 @@
 """Hidden checks for uds-echo: run at grading time, never shipped to students."""
 import signal
 
-from checks import (REPLY_SECONDS, HarnessClient, _no_reply, connect, fresh_path, server_gone, signal_exit,
-                    start_server)
-
 from grader.harness.api import Fail, check
+
+from .checks import REPLY_SECONDS, HarnessClient, _no_reply, connect, fresh_path, server_gone, signal_exit, start_server
 
 
 @check("sigint-cleanup", depends=["server-listening"], hidden=True)
