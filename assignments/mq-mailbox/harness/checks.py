@@ -8,15 +8,12 @@ wakeups, wchan and the current system call), never by sleeping and hoping.
 """
 from __future__ import annotations
 
-import os
-import re
 import shlex
-import subprocess
-import time
 from dataclasses import dataclass, field
 
 from grader.harness.api import Fail, check, compare_lines
 from grader.harness.blocking import blocked_in
+from grader.harness import sysv
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
 
@@ -46,123 +43,14 @@ FILLER_SIZE = 256          # ... and fills it with two texts of the longest allo
 RECV_WAIT = dict(wchans=("do_msgrcv",), syscalls=("msgrcv",))
 SEND_WAIT = dict(wchans=("do_msgsnd",), syscalls=("msgsnd",))
 
-# The grader's own queue tool, compiled once per submission and run as the student
-# (so it owns the queues it creates, and may shrink them with IPC_SET). It is C,
-# not Python, so it needs nothing but the compiler the build already uses.
-TOOL_SOURCE = r"""
-/* The grader's own queue tool (never a student's code): create, put, fill (after shrinking msg_qbytes), drain. */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
-
-struct msg { long mtype; char mtext[8192]; };
-
-static void die(const char *what) { perror(what); exit(1); }
-
-int main(int argc, char *argv[])
-{
-    if (argc < 3) { fprintf(stderr, "usage: mqtool create|put|fill|drain KEY ...\n"); return 2; }
-    key_t key = (key_t) strtol(argv[2], NULL, 0);
-    const char *op = argv[1];
-    int id = msgget(key, strcmp(op, "drain") == 0 ? 0 : IPC_CREAT | 0600);
-    if (id == -1) die("msgget");
-    struct msg m;
-    if (strcmp(op, "put") == 0 && argc == 5) {              /* put KEY TYPE TEXT */
-        size_t len = strlen(argv[4]);
-        m.mtype = atol(argv[3]);
-        memcpy(m.mtext, argv[4], len);
-        if (msgsnd(id, &m, len, IPC_NOWAIT) == -1) die("msgsnd");
-    } else if (strcmp(op, "fill") == 0 && argc == 5) {      /* fill KEY QBYTES SIZE */
-        struct msqid_ds ds;
-        if (msgctl(id, IPC_STAT, &ds) == -1) die("msgctl(IPC_STAT)");
-        ds.msg_qbytes = strtoul(argv[3], NULL, 0);
-        if (msgctl(id, IPC_SET, &ds) == -1) die("msgctl(IPC_SET)");
-        size_t size = strtoul(argv[4], NULL, 0);
-        int n = 0;
-        for (;;) {
-            m.mtype = 1;
-            memset(m.mtext, 'x', size);
-            int head = snprintf(m.mtext, sizeof m.mtext, "filler-%d-", n + 1);
-            m.mtext[head] = 'x';
-            if (msgsnd(id, &m, size, IPC_NOWAIT) == -1) {
-                if (errno == EAGAIN) break;
-                die("msgsnd");
-            }
-            n++;
-        }
-        if (msgctl(id, IPC_STAT, &ds) == -1) die("msgctl(IPC_STAT)");
-        printf("%d %lu %lu\n", n, (unsigned long) ds.msg_qbytes, (unsigned long) ds.__msg_cbytes);
-    } else if (strcmp(op, "drain") == 0 && argc == 4) {     /* drain KEY N: receive N messages, print each */
-        for (int i = atoi(argv[3]); i > 0; i--) {
-            ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, 0);
-            if (n == -1) { if (errno == EINTR) { i++; continue; } die("msgrcv"); }
-            printf("%.*s\n", (int) n, m.mtext);
-            fflush(stdout);
-        }
-    } else if (strcmp(op, "create") != 0) {
-        fprintf(stderr, "mqtool: bad arguments\n");
-        return 2;
-    }
-    return 0;
-}
-"""
-
-
-def key_int(text: str) -> int:
-    return int(text, 0)
-
-
-def key_hex(text: str) -> str:
-    return f"0x{key_int(text) & 0xffffffff:08x}"
 
 
 def queue_of(ctx, key: str) -> IpcObject | None:
-    want = key_int(key) & 0xffffffff
-    return next((o for o in ctx.ipc_objects() if o.kind == "msg" and o.key & 0xffffffff == want), None)
-
-
-def wait_queue(ctx, key: str, run: Run, timeout: float = START_SECONDS) -> IpcObject | None:
-    """Wait until the queue with `key` exists (or `run` ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        q = queue_of(ctx, key)
-        if q is not None:
-            return q
-        if not run.alive():
-            return queue_of(ctx, key)
-        time.sleep(0.01)
-    return None
-
-
-def tool(ctx) -> str:
-    """Build the grader's queue tool into a folder the student can run but not change."""
-    def build() -> str:
-        folder = os.path.join(os.path.dirname(os.path.abspath(ctx.workdir)), "mq-grader-tool")
-        os.makedirs(folder, mode=0o755, exist_ok=True)
-        src, binary = os.path.join(folder, "mqtool.c"), os.path.join(folder, "mqtool")
-        with open(src, "w") as f:
-            f.write(TOOL_SOURCE)
-        r = subprocess.run(["gcc", "-O2", "-o", binary, src], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError(f"the grader's queue tool does not build: {r.stdout.decode(errors='replace')[-800:]}")
-        os.chmod(folder, 0o755)
-        os.chmod(binary, 0o755)
-        return binary
-    return ctx.memo("mqtool", build)
+    return sysv.with_key("msg", key)
 
 
 def helper(ctx, *args: str) -> str:
-    """Run the grader's queue tool to completion; its failure is a grader bug, never the student's."""
-    run = ctx.start([tool(ctx), *args], label="grader's queue tool", trace="%ipc")
-    rc = run.wait(RUN_SECONDS)
-    if rc != 0:
-        run.kill()
-        raise RuntimeError(f"grader's queue tool {args} failed ({run.describe_exit()}): {run.stderr[-1500:]}")
-    return run.stdout
+    return sysv.run_queue_tool(ctx, *args, seconds=RUN_SECONDS)
 
 
 def clean_lines(run: Run) -> list[str]:
@@ -170,40 +58,23 @@ def clean_lines(run: Run) -> list[str]:
     return [line.rstrip("\0") for line in run.lines()]
 
 
-def ipc_calls(run: Run, names=("msgget", "msgsnd", "msgrcv", "msgctl")):
-    return [c for c in run.trace.calls() if c.name in names]
+def trace_excerpt(run: Run, names=sysv.MSG_CALLS, limit: int = 12) -> str:
+    return sysv.calls_excerpt(run, names, limit)
 
 
-def trace_excerpt(run: Run, names=("msgget", "msgsnd", "msgrcv", "msgctl"), limit: int = 12) -> str:
-    calls = ipc_calls(run, names)
-    return run.trace.excerpt(calls, limit) if calls else "(no message-queue system calls traced)"
-
-
-def failed_run(run: Run, what: str, hint: str) -> Fail:
-    return Fail(f"{what} {run.describe_exit()}", expected="exit status 0", observed=run.describe_exit(),
-                evidence=[(f"{run.label}'s stderr", run.stderr[-2000:] or "(empty)"),
-                          (f"{run.label}'s message-queue calls", trace_excerpt(run))],
-                hint=hint)
+failed_run = sysv.failed_run
 
 
 def start_recv(ctx, key: str, impl: str = "student", inject: list[str] = ()) -> tuple[Run, IpcObject]:
     """Start recv and wait until its queue exists; Fail if it never appears."""
     recv = ctx.start("mailbox", ["recv", key], impl=impl, inject=inject)
-    q = wait_queue(ctx, key, recv)
-    if q is not None:
-        return recv, q
-    if not recv.alive():
-        recv.wait(1)
-        raise Fail(f"mailbox recv {key} {recv.describe_exit()} before creating the queue",
-                   expected=f"a message queue with key {key_hex(key)} while recv waits",
-                   observed=recv.describe_exit(),
-                   evidence=[("recv's stderr", recv.stderr[-2000:] or "(empty)"),
-                             ("recv's message-queue calls", trace_excerpt(recv))],
-                   hint="recv opens the queue with msgget(KEY, IPC_CREAT | 0600), KEY given in decimal or 0x-hex "
-                        "(strtol(argv[2], NULL, 0) in C, int(sys.argv[2], 0) in Python).")
-    raise ctx.hang(f"mailbox recv {key} did not create a message queue with key {key_hex(key)} "
-                   f"within {START_SECONDS:g} s", [recv],
-                   hint="recv must call msgget(KEY, IPC_CREAT | 0600) right away.")
+    q = sysv.expect_created(
+        ctx, "msg", key, recv, START_SECONDS, who=f"mailbox recv {key}", name="recv", noun="message queue",
+        waiting="while recv waits",
+        hint_exit="recv opens the queue with msgget(KEY, IPC_CREAT | 0600), KEY given in decimal or 0x-hex "
+                  "(strtol(argv[2], NULL, 0) in C, int(sys.argv[2], 0) in Python).",
+        hint_hang="recv must call msgget(KEY, IPC_CREAT | 0600) right away.")
+    return recv, q
 
 
 def run_program(ctx, args: list[str], impl: str, others: list[Run], timeout: float = RUN_SECONDS) -> Run:
@@ -320,25 +191,12 @@ def queue_removed_after_end(ctx):
         raise ex.exit_failure
     left = [o for o in ex.leftovers if o.kind == "msg"]
     if left:
-        rmid = [c for c in ex.recv.trace.calls("msgctl") if "IPC_RMID" in c.arg(1)]
         raise Fail("the queue is still in /proc/sysvipc/msg after recv exited",
                    expected="(no message queue)", observed=sysvipc_table(left),
-                   evidence=[("recv's msgctl calls", recv_trace(ex.recv, rmid))],
+                   evidence=[("recv's msgctl calls", sysv.rmid_calls(ex.recv))],
                    hint="On the type-2 message call msgctl(id, IPC_RMID, NULL) (Python: queue.remove()) before "
                         "exiting: a queue stays in the kernel, with its messages, until someone removes it. "
                         "`ipcs -q` lists them on your machine, `ipcrm -q ID` removes one.")
-
-
-def recv_trace(run: Run, calls) -> str:
-    return run.trace.excerpt(calls) if calls else "(no msgctl(IPC_RMID) call)"
-
-
-_MODE = re.compile(r"(?:^|\|)(0[0-7]*)$")
-
-
-def _msgget_mode(flags: str) -> int:
-    m = _MODE.search(flags.strip())
-    return int(m.group(1), 8) if m else 0
 
 
 @check("queue-keyed-0600")
@@ -347,32 +205,22 @@ def queue_keyed_0600(ctx):
     ex = exchange(ctx)
     if ex.queue is None:
         raise ex.failure
-    want = key_int(KEY_SESSION) & 0xffffffff
     gets = [c for r in [ex.recv, *ex.programs] for c in r.trace.calls("msgget")]
     evidence = [("the queue in /proc/sysvipc/msg while recv waited", ex.queue.describe()),
                 ("msgget calls of recv, send and end", "\n".join(c.raw for c in gets) or "(none)")]
-    wrong_key = [c for c in gets if _key_arg(c.arg(0)) != want]
+    wrong_key = sysv.wrong_key_call(gets, KEY_SESSION)
     if wrong_key:
         raise Fail("msgget was not called with the KEY from the command line",
-                   expected=f"msgget({key_hex(KEY_SESSION)}, ...) for KEY {KEY_SESSION}",
-                   observed=wrong_key[0].raw, evidence=evidence,
+                   expected=f"msgget({sysv.key_hex(KEY_SESSION)}, ...) for KEY {KEY_SESSION}",
+                   observed=wrong_key.raw, evidence=evidence,
                    hint="Parse KEY with strtol(argv[2], NULL, 0) (Python: int(sys.argv[2], 0)), so both decimal "
                         "and 0x-hex work, and pass it to msgget; IPC_PRIVATE makes a queue nobody else can find.")
-    created = [c for c in gets if "IPC_CREAT" in c.arg(1)]
-    wrong_mode = [c for c in created if _msgget_mode(c.arg(1)) != 0o600]
-    if ex.queue.mode != 0o600 or wrong_mode:
-        shown = wrong_mode[0].raw if wrong_mode else f"mode {ex.queue.mode:04o}"
+    shown = sysv.wrong_mode(ex.queue, gets, 0o600)
+    if shown:
         raise Fail("the queue's permissions are wrong", expected="IPC_CREAT | 0600 (only its owner may use it)",
                    observed=shown, evidence=evidence,
                    hint="Use msgget(KEY, IPC_CREAT | 0600) in every mode (Python: sysv_ipc.MessageQueue(key, "
                         "sysv_ipc.IPC_CREAT, mode=0o600)); 0666 lets every user read and forge your messages.")
-
-
-def _key_arg(text: str) -> int | None:
-    try:
-        return int(text, 0) & 0xffffffff
-    except ValueError:
-        return None          # IPC_PRIVATE
 
 
 @check("recv-flushes")
@@ -512,17 +360,11 @@ def poll_missing_queue(ctx):
 @check("send-blocks-when-full")
 def send_blocks_when_full(ctx):
     """When the queue is full, send sleeps in a blocking msgsnd, and finishes as soon as a receiver drains the queue"""
-    filled, qbytes, cbytes = (int(x) for x in helper(ctx, "fill", KEY_FULL, str(FULL_QBYTES),
-                                                     str(FILLER_SIZE)).split())
-    before = queue_of(ctx, KEY_FULL)
-    fillers = [f"filler-{i}-".ljust(FILLER_SIZE, "x") for i in range(1, filled + 1)]
-    if before is None or qbytes != FULL_QBYTES or cbytes != FULL_QBYTES or before.size != FULL_QBYTES:
-        raise RuntimeError(f"could not fill the queue: {before and before.describe()}, qbytes {qbytes}")
-    state = f"{before.describe()}, {before.size} of {qbytes} bytes used (msg_qbytes set with IPC_SET)"
+    full = sysv.FullQueue(ctx, KEY_FULL, FULL_QBYTES, FILLER_SIZE, RUN_SECONDS)
     texts = ["alpha, sent once there is room"]
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
     b = blocked_in(snd.pid, BLOCK_SECONDS, settle=START_SECONDS, **SEND_WAIT)
-    evidence = [("the full queue", state),
+    evidence = [("the full queue", full.state),
                 ("what the kernel showed while send waited for room", b.describe())]
     if b.sample.exited:
         snd.wait(1)
@@ -540,16 +382,15 @@ def send_blocks_when_full(ctx):
                    evidence=evidence + [(f"send's msgsnd calls ({len(calls)} in all)", snd.trace.excerpt(calls, 6))],
                    hint="Use a blocking msgsnd (msgflg 0, Python: block=True); do not retry IPC_NOWAIT in a loop.")
     # Now drain it, as recv would: the grader's receiver takes every message, blocking.
-    drain = ctx.start([tool(ctx), "drain", KEY_FULL, str(filled + len(texts))], label="grader's receiver",
-                      trace="%ipc")
+    drain = full.drain(ctx, KEY_FULL, len(full.fillers) + len(texts))
     rc = ctx.finish(snd, RUN_SECONDS, what="send after the queue was drained", others=[drain])
     if rc != 0:
         raise failed_run(snd, "send, once the queue had room again,", "send exits 0 once all its texts are sent.")
     ctx.finish(drain, EXIT_SECONDS, what="the grader's receiver", others=[snd])
-    ok, diff = compare_lines(fillers + texts, clean_lines(drain))
+    ok, diff = compare_lines(full.fillers + texts, clean_lines(drain))
     if not ok:
         raise Fail("after the queue drained, send's text did not arrive after the messages already queued",
-                   expected="\n".join(fillers + texts), observed=drain.stdout[-1500:],
+                   expected="\n".join(full.fillers + texts), observed=drain.stdout[-1500:],
                    evidence=[("what the grader's receiver got, line by line", diff),
                              ("send's message-queue calls", trace_excerpt(snd))],
                    hint="When msgsnd returns after waiting, the message is in the queue: go on with the next text.")
