@@ -32,9 +32,9 @@ from . import procfs
 from .api import Fail
 from .spawn import Run
 
-# Every socket-level send and receive, so a client's trace shows what it sent whatever call it
+# The socket-level sends (write is in the default set), so a client's trace shows what it sent whatever call it
 # used (C's send() is sendto; Python's sendall is sendto too) and whether it shut a side down.
-SOCKET_IO_TRACE = "write,sendto,sendmsg,shutdown"
+SOCKET_IO_TRACE = "sendto,sendmsg,shutdown"
 TRACEBACK = "Traceback (most recent call last)"
 SOCKET_SETUP_CALLS = ("socket", "unlink", "unlinkat", "bind", "listen")
 
@@ -276,6 +276,122 @@ def _parse_endpoint(body: bytes, out: dict[int, Endpoint]) -> None:
     out[inode] = ep
 
 
+# ---------------------------------------------------------------- a read-read deadlock, proven
+
+# Calls that read one fd (their first argument), by x86-64 number: read, readv, recvfrom, recvmsg.
+_READ_CALLS = {0: "read", 19: "readv", 45: "recvfrom", 47: "recvmsg"}
+
+
+@dataclass
+class Reader:
+    """A process asleep in a read of one end of a connected Unix socket."""
+    pid: int
+    label: str
+    fd: int
+    call: str
+    end: Endpoint
+    cpu: float
+    switches: int
+
+
+@dataclass
+class ReadDeadlock:
+    """Two processes, each asleep reading its end of the same connection, nothing unread at either end
+    and no one else holding an end: neither will ever send, so neither can ever wake (short of a signal)."""
+    a: Reader
+    b: Reader
+
+    def describe(self) -> str:
+        lines = [f"{me.label} (pid {me.pid}): asleep in {me.call}(fd {me.fd}) on socket {me.end.inode}, connected to "
+                 f"socket {other.end.inode} of {other.label}; nothing unread for it ({me.end.unread} bytes); no CPU "
+                 "used and no wakeups while watched" for me, other in ((self.a, self.b), (self.b, self.a))]
+        if not self.a.end.sending_shut:
+            lines.append(f"{self.a.label} has not shut down its sending side (no shutdown(SHUT_WR)), so "
+                         f"{self.b.label}'s read never returns end of file")
+        return "\n".join(lines)
+
+
+def _readers(pids: list[int], label: str, ends: dict[int, Endpoint]) -> list[Reader]:
+    out = []
+    for pid in pids:
+        st = procfs.read_stat(pid)
+        nr, fd = procfs.read_syscall_and_fd(pid)
+        if st is None or st.state != "S" or nr not in _READ_CALLS or fd is None:
+            continue
+        try:
+            target = os.readlink(f"{procfs.PROC}/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if not target.startswith("socket:["):
+            continue
+        end = ends.get(int(target[len("socket:["):-1]))
+        status = procfs.read_status(pid) or {}
+        switches = int(status.get("voluntary_ctxt_switches", 0)) + int(status.get("nonvoluntary_ctxt_switches", 0))
+        if end is not None and end.peer:
+            out.append(Reader(pid, label, fd, _READ_CALLS[nr], end, st.cpu_seconds, switches))
+    return out
+
+
+def _holders(inode: int) -> set[int]:
+    return {pid for pid in procfs.all_pids() for fd in socket_fds(pid) if socket_inode(fd) == inode}
+
+
+def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
+    """A deadlock between FIRST and SECOND (a client and its server, say) proven from kernel state alone:
+    each asleep in a read of one end of one connection, with nothing unread at either end and no third
+    process holding an end. Seen twice, 0.2 s apart, with no CPU used and no wakeup in between: a pair
+    that still talks never looks like this, since one of them always has data to read or is running."""
+    def look() -> ReadDeadlock | None:
+        ends = peers()
+        mine = _readers(first.tree(), first.label, ends)
+        theirs = {r.end.inode: r for r in _readers(second.tree(), second.label, ends)}
+        for a in mine:
+            b = theirs.get(a.end.peer)
+            if b is None or b.end.peer != a.end.inode or a.end.unread != 0 or b.end.unread != 0:
+                continue
+            if _holders(a.end.inode) == {a.pid} and _holders(b.end.inode) == {b.pid}:
+                return ReadDeadlock(a, b)
+        return None
+
+    before = look()
+    if before is None:
+        return None
+    time.sleep(0.2)
+    after = look()
+    if after is None:
+        return None
+    same = all((x.pid, x.fd, x.cpu, x.switches) == (y.pid, y.fd, y.cpu, y.switches)
+               for x, y in ((before.a, after.a), (before.b, after.b)))
+    return after if same else None
+
+
+def wait_or_deadlock(run: Run, other: Run, timeout: float) -> tuple[int | None, ReadDeadlock | None]:
+    """Wait up to TIMEOUT for RUN to exit: (exit status, None); or stop early, with (None, the proof),
+    as soon as RUN and OTHER are proven deadlocked reading from each other."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rc = run.wait(min(0.25, max(0.0, deadline - time.monotonic())))
+        if rc is not None or time.monotonic() >= deadline:
+            return rc, None
+        proof = read_deadlock(run, other)
+        if proof is not None:
+            return None, proof
+
+
+def deadlock_failure(ctx, proof: ReadDeadlock, runs: list[Run], what: str, hint: str) -> Fail:
+    """The Fail for a proven read-read deadlock (ctx.hang's report included; every run is killed)."""
+    a, b = proof.a.label, proof.b.label
+    fail = ctx.hang(f"{what}: {a} and {b} are deadlocked: each is asleep reading from the other, waiting for "
+                    "data the other will never send", runs, hint=hint)
+    fail.expected = (f"{a} reads each reply after sending its line, or shuts down its sending side "
+                     "(shutdown(SHUT_WR)) once it has sent everything, before reading until end of file")
+    fail.observed = (f"both asleep in a read on the two ends of one connection, nothing in flight either way, "
+                     f"{a} " + ("has shut down its sending side" if proof.a.end.sending_shut else
+                                "never shut down its sending side"))
+    fail.evidence.insert(0, ("the connection, from the kernel (sock_diag and /proc/PID/syscall)", proof.describe()))
+    return fail
+
+
 # ---------------------------------------------------------------- the harness's own client
 
 class HarnessClient:
@@ -312,6 +428,20 @@ class HarnessClient:
         deadline = time.monotonic() + timeout
         while self.unread() > 0:
             if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def received(self) -> int:
+        """Bytes the server sent that this client has not read yet (FIONREAD)."""
+        return struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+
+    def wait_received(self, timeout: float) -> bool:
+        """True once a reply waits unread in this client's socket: closing now leaves it unread,
+        so the server's next read() fails with ECONNRESET instead of returning 0."""
+        deadline = time.monotonic() + timeout
+        while self.received() == 0:
+            if self.eof or time.monotonic() > deadline:
                 return False
             time.sleep(0.005)
         return True

@@ -17,7 +17,7 @@ from grader.harness import blocking, sockets
 from grader.harness.api import Fail, check, compare_lines
 from grader.harness.sockets import (TRACEBACK, HarnessClient, describe_path, ended, fd_table, output,
                                     socket_inode, unix_sockets)
-from grader.harness.spawn import Run
+from grader.harness.spawn import DEFAULT_TRACE, Run
 
 START_SECONDS = 10.0       # until `listening` appears
 CLIENT_SECONDS = 10.0      # for echoclient to finish
@@ -31,6 +31,15 @@ CLIENTS_IN_A_ROW = 20
 TEXTS = ["hello world", "Unix domain sockets", "mixed Case 123!"]
 # The server's trace leaves out accept(): a busy accept loop would flood it.
 SERVER_TRACE = "socket,bind,listen,unlink,unlinkat,close,write,%signal,%process"
+# A client's trace shows what it sent, whatever call it used (send() is sendto), and any shutdown().
+CLIENT_TRACE = f"{DEFAULT_TRACE},{sockets.SOCKET_IO_TRACE}"
+_CLIENT_FIX = ("echoclient never signalled the end of its input: it reads until end of file, but the server only "
+               "closes after reading end of file from it. After sending the last line, call shutdown(fd, SHUT_WR) "
+               "(Python: sock.shutdown(socket.SHUT_WR)); or read each reply line right after sending its line. ")
+_SERVER_FIX = ("echoserver waits to read more before it replies: reply to every complete line as soon as you have "
+               "read it, without waiting for the next line or for end of file. ")
+DEADLOCK_HINTS = {"client": _CLIENT_FIX, "server": _SERVER_FIX,
+                  None: "Either " + _CLIENT_FIX[0].lower() + _CLIENT_FIX[1:] + "Or " + _SERVER_FIX[0].lower() + _SERVER_FIX[1:]}
 KEEP_SERVING = ("Serve each client until it closes (read() returns 0), replying to every complete line; "
                 "then close that connection and accept() the next client. Only SIGTERM or SIGINT ends the server.")
 
@@ -77,7 +86,7 @@ def server_listening(ctx):
 def _echo(ctx, server_impl: str, client_impl: str, blame: str | None) -> None:
     path = fresh_path(ctx)
     server = start_server(ctx, path, server_impl)
-    client = ctx.start("echoclient", [path, *TEXTS], impl=client_impl)
+    client = ctx.start("echoclient", [path, *TEXTS], impl=client_impl, trace=CLIENT_TRACE)
     setting = {"server": "the reference client against your echoserver",
                "client": "your echoclient against the reference server",
                None: "your echoclient against your echoserver"}[blame]
@@ -85,14 +94,14 @@ def _echo(ctx, server_impl: str, client_impl: str, blame: str | None) -> None:
                   "client": "The reference server is known to be right, so the problem is in your echoclient.",
                   None: ("The two mix-and-match checks (reference client with your server, your client with the "
                          "reference server) tell which of your programs is wrong.")}[blame]
-    try:
-        rc = ctx.finish(client, CLIENT_SECONDS, what=f"echoclient {path} {' '.join(TEXTS)}", others=[server])
-    except Fail as hang:
-        hang.message = f"{setting}: {hang.message}"
-        hang.hint = ("The client sends one line and waits for the reply line. Check that the server sends "
-                     "each reply with its newline, and that the client stops reading once it has one line. "
-                     + hint_blame)
-        raise
+    rc, deadlock = sockets.wait_or_deadlock(client, server, CLIENT_SECONDS)
+    if deadlock:
+        raise sockets.deadlock_failure(ctx, deadlock, [client, server], setting, DEADLOCK_HINTS[blame] + hint_blame)
+    if rc is None:
+        raise ctx.hang(f"{setting}: echoclient {path} {' '.join(TEXTS)} did not finish within {CLIENT_SECONDS:g} s",
+                       [client, server], hint="The client sends one line and waits for the reply line. Check that "
+                       "the server sends each reply with its newline, and that the client stops reading once it has "
+                       "one line. " + hint_blame)
     expected = [t.upper() for t in TEXTS]
     ok, table = compare_lines(expected, client.lines())
     command = f"echoclient {path} " + " ".join(f"'{t}'" for t in TEXTS)
