@@ -24,6 +24,7 @@ import termios
 from dataclasses import dataclass, field
 
 from . import procfs
+from .processes import FORK_SYSCALLS
 from .trace import ExitEvent, Syscall, Trace
 
 
@@ -220,9 +221,30 @@ def explain_waits(pids: list[int], labels: dict[int, str] | None = None) -> str:
     return "\n".join(w.describe() for w in waits)
 
 
+def explain_hang(labels: dict[int, str]) -> tuple[str, tuple[str, str]] | None:
+    """For `waits.finish_tree`: who of these processes is stuck on a pipe of their own, and who
+    holds the other end (the first as a sentence, all as evidence); None if no one is."""
+    waits = [w for w in pipe_waits(list(labels), labels) if not w.on_grader_pipe]
+    if not waits:
+        return None
+    return waits[0].describe(), ("who is stuck on a pipe, and who holds the other end",
+                                 "\n".join(w.describe() for w in waits))
+
+
+def own_pipes(pmap: dict[int, list[PipeEnd]], stdin_inode: int | None) -> set[int]:
+    """The pipes a run made itself: not the grader's output pipes, not the stdin it was given."""
+    return {i for i, ends in pmap.items() if i != stdin_inode and not any(e.pid == os.getpid() for e in ends)}
+
+
+def stdin_inode(pid: int | None) -> int | None:
+    """The inode of the pipe a process has as its stdin (None if fd 0 is not a pipe)."""
+    fd0 = next((f for f in procfs.read_fds(pid) if f.fd == 0), None) if pid else None
+    return fd0.pipe_inode if fd0 else None
+
+
 # ---------------------------------------------------------------- pipe ends over time, from a trace
 
-FORK_CALLS = ("fork", "vfork", "clone", "clone3")
+FORK_CALLS = FORK_SYSCALLS     # the one set, from processes
 
 
 @dataclass

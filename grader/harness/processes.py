@@ -1,4 +1,5 @@
-"""Processes in a trace: which calls create one, and whether a parent reaped its child.
+"""Processes: in a trace, which calls create one and whether a parent reaped its child; live, which
+processes belong to a run.
 
 One place for these facts: the pipe checks, the signal checks, the audit and
 `grade new`'s scaffold all ask the same questions of a trace.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from . import procfs
 from .trace import Trace
 
 # Every syscall that can create a process (or a thread, for clone/clone3 with CLONE_THREAD).
@@ -37,3 +39,23 @@ def reaped(trace: Trace, pid: int | None = None) -> set[int]:
         elif c.ret and c.ret > 0:
             out.add(c.ret)
     return out
+
+
+# ---------------------------------------------------------------- live processes of a run
+
+def of_run(run, uid: int | None = None) -> list[int]:
+    """Every live process of a run: its tree, everything its tracer follows (children that outlive
+    a parent that exited) and, with `uid`, every process of the student's uid."""
+    pids = set()
+    if run is not None:
+        pids |= set(run.tree())
+        if run.proc.poll() is None and hasattr(run, "traced_pids"):
+            pids |= set(run.traced_pids())
+    if uid is not None:
+        pids |= set(procfs.pids_of_uid(uid))
+    return sorted(pids)
+
+
+def running(pids: list[int], argv: list[str]) -> int | None:
+    """The first of `pids` whose command line starts with `argv` (an exec'd child, say)."""
+    return next((p for p in pids if procfs.read_cmdline(p)[:len(argv)] == argv), None)

@@ -31,6 +31,7 @@ ended) leaves its span open: `returned` is False.
 """
 from __future__ import annotations
 
+import os
 import re
 import signal as _signal
 import time
@@ -210,24 +211,35 @@ def send_and_await(run, signum: int, want: str | Callable[[str], bool], *, timeo
     `other_lines`. On EOF or timeout `line` is None, and `exited` says whether
     the process ended (then `exit_text` says how).
     """
-    match = want if callable(want) else (lambda line, p=want: line.startswith(p))
     before = wait_until_asleep(run.pid, settle)
     d = Delivery(signum=signum, before=before)
     t0 = time.monotonic()
     run.signal(signum)
-    while True:
-        left = timeout - (time.monotonic() - t0)
-        line = run.read_line(max(0.0, left)) if left > 0 else None
-        if line is None:
-            break
-        if match(line):
-            d.line = line
-            break
-        d.other_lines.append(line)
+    d.line, d.other_lines = run.read_until(want, timeout)
     d.seconds = time.monotonic() - t0
     if d.line is None and run.wait(0.3) is not None:
         d.exited, d.exit_text = True, run.describe_exit()
     return d
+
+
+def awaits(pid: int | None, signum: int) -> bool:
+    """The process is ready to take `signum` with sigwait: it has blocked it (SigBlk), or already
+    sleeps in sigwait (which unblocks it meanwhile)."""
+    status = procfs.read_status(pid) if pid else None
+    if not status:
+        return False
+    if signum in procfs.signal_mask(status.get("SigBlk", "0")):
+        return True
+    return "sigtimedwait" in procfs.read_wchan(pid)
+
+
+def send_to_student(pid: int | None, signum: int, uid: int | None) -> None:
+    """Send a signal, but only to a process of the student's uid (a pid may have been reused)."""
+    if pid and (uid is None or procfs.read_uid(pid) == uid):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 # ---------------------------------------------------------------- rt_sigaction in the trace

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from grader.harness import signals, trace
+from grader.harness.spawn import Run
 
 # A C program: handlers installed, SIGKILL refused, one SIGINT handled in the
 # main loop, one whose handler writes, and SIGTERM (default action) at the end.
@@ -156,6 +157,8 @@ class _Run:
     def read_line(self, timeout):
         line = self.proc.stdout.readline()
         return line.rstrip("\n") if line else None
+
+    read_until = Run.read_until             # built on read_line
 
     def wait(self, timeout):
         try:
