@@ -28,8 +28,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import procfs
+from . import procfs, waits
 from .api import Fail
+from .evidence import stderr as stderr_tail
 from .spawn import Run
 
 # The socket-level sends (write is in the default set), so a client's trace shows what it sent whatever call it
@@ -195,13 +196,16 @@ def wait_connections_closed(pid: int, timeout: float) -> tuple[list[procfs.FdInf
     """After every client has hung up: the sockets a server still holds, once it holds only one
     (its listening socket) or sleeps again (it has finished with the last client, so what it still
     holds is leaked); and whether it was seen asleep."""
-    deadline = time.monotonic() + timeout
-    while True:
-        fds = socket_fds(pid)
-        if len(fds) <= 1 or time.monotonic() > deadline:
-            return fds, False
-        if wait_asleep(pid, 0.25):       # short: a busy server never sleeps, yet may close it
-            return socket_fds(pid), True
+    seen_asleep = False
+
+    def settled() -> bool:
+        nonlocal seen_asleep
+        if len(socket_fds(pid)) <= 1:
+            return True
+        seen_asleep = wait_asleep(pid, 0.25)       # short: a busy server never sleeps, yet may close it
+        return seen_asleep
+    waits.until(settled, timeout, 0.0)
+    return socket_fds(pid), seen_asleep
 
 
 # ---------------------------------------------------------------- connections: who is whose peer
@@ -368,14 +372,10 @@ def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
 def wait_or_deadlock(run: Run, other: Run, timeout: float) -> tuple[int | None, ReadDeadlock | None]:
     """Wait up to TIMEOUT for RUN to exit: (exit status, None); or stop early, with (None, the proof),
     as soon as RUN and OTHER are proven deadlocked reading from each other."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rc = run.wait(min(0.25, max(0.0, deadline - time.monotonic())))
-        if rc is not None or time.monotonic() >= deadline:
-            return rc, None
-        proof = read_deadlock(run, other)
-        if proof is not None:
-            return None, proof
+    found = waits.until(lambda: run.poll() is not None or read_deadlock(run, other), timeout, 0.1)
+    if isinstance(found, ReadDeadlock):
+        return None, found
+    return run.wait(0.0), None
 
 
 def deadlock_failure(ctx, proof: ReadDeadlock, runs: list[Run], what: str, hint: str) -> Fail:
@@ -425,12 +425,7 @@ class HarnessClient:
 
     def wait_consumed(self, timeout: float) -> bool:
         """True once the server has read everything sent so far: the next write is a separate read for it."""
-        deadline = time.monotonic() + timeout
-        while self.unread() > 0:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
+        return waits.until(lambda: self.unread() <= 0, timeout, 0.005)
 
     def received(self) -> int:
         """Bytes the server sent that this client has not read yet (FIONREAD)."""
@@ -439,12 +434,7 @@ class HarnessClient:
     def wait_received(self, timeout: float) -> bool:
         """True once a reply waits unread in this client's socket: closing now leaves it unread,
         so the server's next read() fails with ECONNRESET instead of returning 0."""
-        deadline = time.monotonic() + timeout
-        while self.received() == 0:
-            if self.eof or time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
+        return waits.until(lambda: self.received() > 0, timeout, 0.005)
 
     def done_sending(self) -> None:
         self.sock.shutdown(socket.SHUT_WR)
@@ -487,17 +477,16 @@ def wait_asleep(pid: int | None, timeout: float) -> bool:
     """True once the process sleeps in the kernel (state S in several samples in a row)."""
     if pid is None:
         return False
-    deadline = time.monotonic() + timeout
     streak = 0
-    while time.monotonic() < deadline:
+
+    def settled() -> bool | str:
+        nonlocal streak
         st = procfs.read_stat(pid)
         if st is None or st.state == "Z":
-            return False
+            return "gone"
         streak = streak + 1 if st.state == "S" else 0
-        if streak >= 3:
-            return True
-        time.sleep(0.02)
-    return False
+        return streak >= 3
+    return waits.until(settled, timeout, 0.02) is True
 
 
 def ended(run: Run) -> str:
@@ -515,9 +504,9 @@ def gone(run: Run) -> str:
     return f"the server {ended(run)}"
 
 
-def output(run: Run, stream: str = "stderr", limit: int = 1500) -> tuple[str, str]:
-    """("echoserver's stderr", its last LIMIT characters): a run's output as evidence."""
-    return (f"{run.label}'s {stream}", getattr(run, stream)[-limit:] or "(empty)")
+def stdout_tail(run: Run, limit: int = 500) -> tuple[str, str]:
+    """("echoserver's stdout", its last LIMIT characters): what a server printed, as evidence."""
+    return (f"{run.label}'s stdout", run.stdout[-limit:] or "(empty)")
 
 
 def setup_calls(run: Run) -> str:
@@ -555,7 +544,7 @@ def start_server(ctx, program: str, path: str, *, impl: str = "student", trace: 
     raise Fail(f"{program} {path} {ended(server)} without printing `{ready}`",
                expected=f"`{ready}` on stdout, then the server keeps running",
                observed=server.describe_exit(),
-               evidence=[output(server, "stderr", 2000), output(server, "stdout", 1000),
+               evidence=[stderr_tail(server, tail=2000), stdout_tail(server, 1000),
                          ("its socket calls", setup_calls(server))],
                hint="Check every socket call (socket, bind, listen) and print the reason with perror() when one fails.")
 
@@ -570,7 +559,7 @@ def connect(server: Run, path: str, who: str = "the harness's client", *, hint: 
         raise Fail(f"{who} could not connect to {path}: {e.strerror or e}; {gone(server)}",
                    expected="the server keeps listening on PATH until SIGTERM or SIGINT",
                    observed=describe_path(path),
-                   evidence=[output(server, "stdout", 500), output(server, "stderr")],
+                   evidence=[stdout_tail(server), stderr_tail(server)],
                    hint=hint) from None
 
 
@@ -586,7 +575,7 @@ def no_reply(ctx, server: Run, what: str, sent: str, eof: bool, *, hint: str, re
         return fail
     return Fail(f"{server.label} {ended(server)} after {what}, without replying",
                 expected="the server replies and keeps running", observed=server.describe_exit(),
-                evidence=[("the harness sent", sent), output(server, "stdout", 500), output(server, "stderr")],
+                evidence=[("the harness sent", sent), stdout_tail(server), stderr_tail(server)],
                 hint=hint)
 
 
@@ -616,8 +605,8 @@ def serve_in_a_row(server: Run, path: str, count: int, *, reply_seconds: float, 
             s.failure = Fail(f"client {i} of {count} could not connect: {e.strerror or e}; {gone(server)}",
                              expected=f"{count} clients served one after another",
                              observed=f"{s.served} client(s) served",
-                             evidence=[("what is at PATH", describe_path(path)), output(server, "stdout", 500),
-                                       output(server)], hint=hint)
+                             evidence=[("what is at PATH", describe_path(path)), stdout_tail(server),
+                                       stderr_tail(server)], hint=hint)
             return s
         try:
             c.send(text.encode() + b"\n")
@@ -633,7 +622,7 @@ def serve_in_a_row(server: Run, path: str, count: int, *, reply_seconds: float, 
     s.table = unix_sockets()
     s.fd_text = fd_table(server.pid, s.table)
     if not server.alive():
-        s.failure = Fail(f"after {count} clients, {gone(server)}", evidence=[output(server)], hint=hint_exit)
+        s.failure = Fail(f"after {count} clients, {gone(server)}", evidence=[stderr_tail(server)], hint=hint_exit)
     return s
 
 
@@ -652,7 +641,7 @@ def expect_clean_shutdown(ctx, server: Run, path: str, signum: int, seconds: flo
                             "(Python: let the handler raise an exception that ends the loop.)")
     after = [line.strip() for line in server.lines()]
     trace_unlinks = [c for c in server.trace.calls() if c.name in ("unlink", "unlinkat") and path in c.raw]
-    evidence = [output(server, "stdout", 500), output(server),
+    evidence = [stdout_tail(server), stderr_tail(server),
                 ("what is at PATH afterwards", describe_path(path)),
                 (f"signals and unlink calls of {program}",
                  server.trace.excerpt(sorted(server.trace.signals() + trace_unlinks, key=lambda e: e.time), 10)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 
-from . import procfs
+from . import procfs, waits
 from .api import Fail
+from .evidence import stderr as stderr_tail
 from .procfs import IpcObject
 from .spawn import Run
 
@@ -67,15 +67,8 @@ def with_key(kind: str, key: str) -> IpcObject | None:
 
 def wait_for_key(kind: str, key: str, run: Run, timeout: float) -> IpcObject | None:
     """Wait until the object of KIND with KEY exists (or RUN ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        obj = with_key(kind, key)
-        if obj is not None:
-            return obj
-        if not run.alive():
-            return with_key(kind, key)
-        time.sleep(0.01)
-    return None
+    found = waits.until(lambda: with_key(kind, key) or not run.alive(), timeout)
+    return found if isinstance(found, IpcObject) else with_key(kind, key) if found else None
 
 
 # ---------------------------------------------------------------- the calls in a trace
@@ -226,7 +219,7 @@ def rmid_calls(run: Run, ctl: str = "msgctl") -> str:
 def failed_run(run: Run, what: str, hint: str, names: tuple[str, ...] = MSG_CALLS) -> Fail:
     """WHAT (a run that should have exited 0) did not: its stderr and SysV calls as evidence."""
     return Fail(f"{what} {run.describe_exit()}", expected="exit status 0", observed=run.describe_exit(),
-                evidence=[(f"{run.label}'s stderr", run.stderr[-2000:] or "(empty)"),
+                evidence=[stderr_tail(run, tail=2000),
                           (f"{run.label}'s message-queue calls", calls_excerpt(run, names))],
                 hint=hint)
 
@@ -243,7 +236,7 @@ def expect_created(ctx, kind: str, key: str, run: Run, seconds: float, *, who: s
         run.wait(1)
         raise Fail(f"{who} {run.describe_exit()} before creating the {noun.split()[-1]}",
                    expected=f"a {noun} with key {key_hex(key)} {waiting}", observed=run.describe_exit(),
-                   evidence=[(f"{name}'s stderr", run.stderr[-2000:] or "(empty)"),
+                   evidence=[stderr_tail(run, f"{name}'s stderr", 2000),
                              (f"{name}'s {noun.replace(' ', '-')} calls", calls_excerpt(run))],
                    hint=hint_exit)
     raise ctx.hang(f"{who} did not create a {noun} with key {key_hex(key)} within {seconds:g} s", [run],

@@ -11,11 +11,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-from grader.harness.api import Fail, check, compare_lines
-from grader.harness.blocking import blocked_in
 from grader.harness import sysv
+from grader.harness.api import Fail, check, compare_lines
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
+from grader.harness.waits import blocked_in
 
 # Keys the harness picks; the spec allows decimal or 0x-hex, so both are used.
 KEY_SESSION = "0x4d420001"

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import signal
 
-from grader.harness import blocking, sockets
+from grader.harness import sockets, waits
 from grader.harness.api import Fail, check, compare_lines
-from grader.harness.sockets import (TRACEBACK, HarnessClient, describe_path, ended, fd_table, output,
-                                    socket_inode, unix_sockets)
+from grader.harness.evidence import stderr as stderr_tail
+from grader.harness.sockets import (TRACEBACK, HarnessClient, describe_path, ended, fd_table, socket_inode,
+                                    unix_sockets)
 from grader.harness.spawn import DEFAULT_TRACE, Run
 
 START_SECONDS = 10.0       # until `listening` appears
@@ -247,7 +248,7 @@ def idle_blocks(ctx):
     path = fresh_path(ctx)
     server = start_server(ctx, path)
     sockets.wait_asleep(server.pid, IDLE_SECONDS)
-    waiting = blocking.measure(server.pid, MEASURE_SECONDS)
+    waiting = waits.measure(server.pid, MEASURE_SECONDS)
     if not waiting.blocked:
         raise Fail("with no client, echoserver keeps running instead of sleeping in accept()",
                    expected="~0 CPU and no wakeups while no client connects",
@@ -263,7 +264,7 @@ def idle_blocks(ctx):
         if not c.read_lines(1, REPLY_SECONDS):
             raise _no_reply(ctx, server, "a client sent a line", "'ping\\n'", c.eof)
         sockets.wait_asleep(server.pid, IDLE_SECONDS)
-        reading = blocking.measure(server.pid, MEASURE_SECONDS)
+        reading = waits.measure(server.pid, MEASURE_SECONDS)
     finally:
         c.close()
     if not reading.blocked:
@@ -309,7 +310,7 @@ def stale_socket(ctx):
                    observed=(binds[-1].raw if binds else server.describe_exit()),
                    evidence=[("at PATH before the server started", before),
                              ("echoserver's socket calls", sockets.setup_calls(server)),
-                             output(server)],
+                             stderr_tail(server)],
                    hint="bind() fails with EADDRINUSE while a file exists at PATH, even if no server uses it "
                         "(one killed without cleanup leaves it). unlink(PATH) before bind() and ignore ENOENT "
                         "(Python: os.unlink in try/except FileNotFoundError).")
@@ -338,7 +339,7 @@ def client_no_server(ctx):
         connects = client.trace.calls("connect")
         evidence = [("at PATH", describe_path(path)),
                     ("echoclient's connect calls", client.trace.excerpt(connects, 4) or "(none traced)"),
-                    output(client)]
+                    stderr_tail(client)]
         if rc < 0:
             raise Fail(f"with {what}, echoclient crashed: {client.describe_exit()}",
                        expected="a message on stderr and exit status 1", observed=client.describe_exit(),
