@@ -392,6 +392,17 @@ def deadlock_failure(ctx, proof: ReadDeadlock, runs: list[Run], what: str, hint:
     return fail
 
 
+def deadlock_fix(blame: str | None, client: str, server: str) -> str:
+    """How to undo a client/server read-read deadlock; BLAME says whose bug it is ("client",
+    "server"; None when both programs are the student's)."""
+    client_fix = (f"{client} never signalled the end of its input: it reads until end of file, but the server only "
+                  "closes after reading end of file from it. After sending the last line, call shutdown(fd, SHUT_WR) "
+                  "(Python: sock.shutdown(socket.SHUT_WR)); or read each reply line right after sending its line. ")
+    server_fix = (f"{server} waits to read more before it replies: reply to every complete line as soon as you have "
+                  "read it, without waiting for the next line or for end of file. ")
+    return {"client": client_fix, "server": server_fix}.get(blame, f"Either {client_fix}Or {server_fix}")
+
+
 # ---------------------------------------------------------------- the harness's own client
 
 class HarnessClient:

@@ -83,6 +83,12 @@ def calls_excerpt(run: Run, names: tuple[str, ...] = MSG_CALLS, limit: int = 12,
     return run.trace.excerpt(found, limit) if found else none
 
 
+def printed_texts(run: Run) -> list[str]:
+    """The message texts a receiver printed, one per line; a trailing '\\0' (the sender counted the
+    C string's terminator in the message size) is not held against anyone."""
+    return [line.rstrip("\0") for line in run.lines()]
+
+
 # ---------------------------------------------------------------- the grader's queue tool
 
 # It is C, not Python, so it needs nothing but the compiler the build already uses.
@@ -187,7 +193,8 @@ class FullQueue:
         self.fillers = [f"filler-{i}-".ljust(size, "x") for i in range(1, filled + 1)]
         if self.queue is None or got_qbytes != qbytes or cbytes != qbytes or self.queue.size != qbytes:
             raise RuntimeError(f"could not fill the queue: {self.queue and self.queue.describe()}, qbytes {got_qbytes}")
-        self.state = f"{self.queue.describe()}, {self.queue.size} of {got_qbytes} bytes used (msg_qbytes set with IPC_SET)"
+        self.state = (f"{self.queue.describe()}, {self.queue.size} of {got_qbytes} bytes used "
+                      "(msg_qbytes set with IPC_SET)")
 
     def drain(self, ctx, key: str, count: int) -> Run:
         """Start the grader's receiver: it takes COUNT messages, blocking, and prints each text."""
@@ -241,3 +248,31 @@ def expect_created(ctx, kind: str, key: str, run: Run, seconds: float, *, who: s
                    hint=hint_exit)
     raise ctx.hang(f"{who} did not create a {noun} with key {key_hex(key)} within {seconds:g} s", [run],
                    hint=hint_hang)
+
+
+# ---------------------------------------------------------------- blocking SysV calls
+
+# Where the kernel sleeps (wchan, Linux 6.x) in each blocking SysV call: `blocked_in` wants either.
+WAIT_POINTS = {"msgrcv": ("do_msgrcv",), "msgsnd": ("do_msgsnd",), "semop": ("do_semtimedop",),
+               "semtimedop": ("do_semtimedop",)}
+
+
+def blocked_in(run: Run, call: str, seconds: float, settle: float) -> waits.BlockedIn:
+    """Is RUN asleep in the blocking SysV CALL ("msgrcv", "msgsnd", "semop")? See waits.blocked_in."""
+    return waits.blocked_in(run.pid, seconds, settle=settle, wchans=WAIT_POINTS[call], syscalls=(call,))
+
+
+def expect_key_and_mode(obj: IpcObject, get_calls, key: str, mode: int, *, call: str, noun: str,
+                        evidence: list[tuple[str, str]], hint_key: str, hint_mode: str) -> None:
+    """Fail unless every get call (msgget, shmget, semget) used KEY and the object has MODE, also in
+    the IPC_CREAT calls' flags. NOUN names the object for the student ("queue", "segment")."""
+    wrong = wrong_key_call(get_calls, key)
+    if wrong:
+        raise Fail(f"{call} was not called with the KEY from the command line",
+                   expected=f"{call}({key_hex(key)}, ...) for KEY {key}", observed=wrong.raw, evidence=evidence,
+                   hint=hint_key)
+    shown = wrong_mode(obj, get_calls, mode)
+    if shown:
+        raise Fail(f"the {noun}'s permissions are wrong",
+                   expected=f"IPC_CREAT | {mode:04o} (only its owner may use it)" if mode == 0o600 else
+                   f"IPC_CREAT | {mode:04o}", observed=shown, evidence=evidence, hint=hint_mode)

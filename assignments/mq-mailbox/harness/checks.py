@@ -15,7 +15,8 @@ from grader.harness import sysv
 from grader.harness.api import Fail, check, compare_lines
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
-from grader.harness.waits import blocked_in
+from grader.harness.evidence import expect
+from grader.harness.evidence import stderr as stderr_tail
 
 # Keys the harness picks; the spec allows decimal or 0x-hex, so both are used.
 KEY_SESSION = "0x4d420001"
@@ -40,28 +41,9 @@ BLOCK_SECONDS = 1.0        # how long a waiting recv/send is measured
 FULL_QBYTES = 512          # the harness shrinks the queue to this (IPC_SET) ...
 FILLER_SIZE = 256          # ... and fills it with two texts of the longest allowed size
 
-RECV_WAIT = dict(wchans=("do_msgrcv",), syscalls=("msgrcv",))
-SEND_WAIT = dict(wchans=("do_msgsnd",), syscalls=("msgsnd",))
 
-
-
-def queue_of(ctx, key: str) -> IpcObject | None:
-    return sysv.with_key("msg", key)
-
-
-def helper(ctx, *args: str) -> str:
-    return sysv.run_queue_tool(ctx, *args, seconds=RUN_SECONDS)
-
-
-def clean_lines(run: Run) -> list[str]:
-    """stdout lines; a trailing '\\0' (printed by a recv whose send counted it) is not held against anyone."""
-    return [line.rstrip("\0") for line in run.lines()]
-
-
-def trace_excerpt(run: Run, names=sysv.MSG_CALLS, limit: int = 12) -> str:
-    return sysv.calls_excerpt(run, names, limit)
-
-
+clean_lines = sysv.printed_texts
+trace_excerpt = sysv.calls_excerpt
 failed_run = sysv.failed_run
 
 
@@ -97,10 +79,7 @@ class Exchange:
     failure: Fail | None = None            # recv never started, or a send/end failed
     exit_failure: Fail | None = None       # recv did not exit 0 after end
     leftovers: list[IpcObject] = field(default_factory=list)
-
-    @property
-    def expected(self) -> list[str]:
-        return [t for batch in BATCHES for t in batch]
+    expected: list[str] = field(default_factory=lambda: [t for batch in BATCHES for t in batch])
 
 
 def run_exchange(ctx, key: str, recv_impl: str = "student", send_impl: str = "student") -> Exchange:
@@ -174,11 +153,10 @@ def send_with_reference_recv(ctx):
     judge_lines(ex, "your send and end with the reference recv",
                 "The reference recv is known to be right, so look at send: one type-1 msgsnd per TEXT, "
                 "in the order of the arguments, each with the text's length as size.")
-    if ex.exit_failure:
-        raise Fail("the reference recv did not finish after your `mailbox end`", expected="recv exits 0",
-                   observed=ex.recv.describe_exit(),
-                   evidence=[("your end's message-queue calls", trace_excerpt(ex.programs[-1]))],
-                   hint="end sends exactly one message of type 2 (mtype = 2) with msgsnd, then exits 0.")
+    expect(not ex.exit_failure, "the reference recv did not finish after your `mailbox end`", expected="recv exits 0",
+           observed=ex.recv.describe_exit(),
+           evidence=[("your end's message-queue calls", trace_excerpt(ex.programs[-1]))],
+           hint="end sends exactly one message of type 2 (mtype = 2) with msgsnd, then exits 0.")
 
 
 @check("queue-removed-after-end")
@@ -190,13 +168,11 @@ def queue_removed_after_end(ctx):
     if ex.exit_failure:
         raise ex.exit_failure
     left = [o for o in ex.leftovers if o.kind == "msg"]
-    if left:
-        raise Fail("the queue is still in /proc/sysvipc/msg after recv exited",
-                   expected="(no message queue)", observed=sysvipc_table(left),
-                   evidence=[("recv's msgctl calls", sysv.rmid_calls(ex.recv))],
-                   hint="On the type-2 message call msgctl(id, IPC_RMID, NULL) (Python: queue.remove()) before "
-                        "exiting: a queue stays in the kernel, with its messages, until someone removes it. "
-                        "`ipcs -q` lists them on your machine, `ipcrm -q ID` removes one.")
+    expect(not left, "the queue is still in /proc/sysvipc/msg after recv exited", expected="(no message queue)",
+           observed=sysvipc_table(left), evidence=[("recv's msgctl calls", sysv.rmid_calls(ex.recv))],
+           hint="On the type-2 message call msgctl(id, IPC_RMID, NULL) (Python: queue.remove()) before "
+                "exiting: a queue stays in the kernel, with its messages, until someone removes it. "
+                "`ipcs -q` lists them on your machine, `ipcrm -q ID` removes one.")
 
 
 @check("queue-keyed-0600")
@@ -208,19 +184,12 @@ def queue_keyed_0600(ctx):
     gets = [c for r in [ex.recv, *ex.programs] for c in r.trace.calls("msgget")]
     evidence = [("the queue in /proc/sysvipc/msg while recv waited", ex.queue.describe()),
                 ("msgget calls of recv, send and end", "\n".join(c.raw for c in gets) or "(none)")]
-    wrong_key = sysv.wrong_key_call(gets, KEY_SESSION)
-    if wrong_key:
-        raise Fail("msgget was not called with the KEY from the command line",
-                   expected=f"msgget({sysv.key_hex(KEY_SESSION)}, ...) for KEY {KEY_SESSION}",
-                   observed=wrong_key.raw, evidence=evidence,
-                   hint="Parse KEY with strtol(argv[2], NULL, 0) (Python: int(sys.argv[2], 0)), so both decimal "
-                        "and 0x-hex work, and pass it to msgget; IPC_PRIVATE makes a queue nobody else can find.")
-    shown = sysv.wrong_mode(ex.queue, gets, 0o600)
-    if shown:
-        raise Fail("the queue's permissions are wrong", expected="IPC_CREAT | 0600 (only its owner may use it)",
-                   observed=shown, evidence=evidence,
-                   hint="Use msgget(KEY, IPC_CREAT | 0600) in every mode (Python: sysv_ipc.MessageQueue(key, "
-                        "sysv_ipc.IPC_CREAT, mode=0o600)); 0666 lets every user read and forge your messages.")
+    sysv.expect_key_and_mode(
+        ex.queue, gets, KEY_SESSION, 0o600, call="msgget", noun="queue", evidence=evidence,
+        hint_key="Parse KEY with strtol(argv[2], NULL, 0) (Python: int(sys.argv[2], 0)), so both decimal "
+                 "and 0x-hex work, and pass it to msgget; IPC_PRIVATE makes a queue nobody else can find.",
+        hint_mode="Use msgget(KEY, IPC_CREAT | 0600) in every mode (Python: sysv_ipc.MessageQueue(key, "
+                  "sysv_ipc.IPC_CREAT, mode=0o600)); 0666 lets every user read and forge your messages.")
 
 
 @check("recv-flushes")
@@ -228,11 +197,11 @@ def recv_flushes(ctx):
     """recv prints each text as soon as it arrives (flushes stdout), while it keeps waiting for more"""
     recv, _ = start_recv(ctx, KEY_FLUSH)
     text = "flush me right away"
-    helper(ctx, "put", KEY_FLUSH, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_FLUSH, "1", text)
     line = recv.read_line(EXIT_SECONDS)
     if line is not None and line.rstrip("\0") == text:
         return
-    q = queue_of(ctx, KEY_FLUSH)
+    q = sysv.with_key("msg", KEY_FLUSH)
     alive = recv.alive()
     if alive:
         recv.kill()
@@ -240,14 +209,13 @@ def recv_flushes(ctx):
     writes = [c for c in recv.trace.calls("write") if c.arg(0) == "1"]
     evidence = [("the queue after the send", q.describe() if q else "(gone)"),
                 ("recv's writes to stdout (fd 1)", recv.trace.excerpt(writes) if writes else "(none)")]
-    if line is None and alive and received:
-        raise Fail(f"recv took the message out of the queue but did not print it within {EXIT_SECONDS:g} s",
-                   expected=text, observed="(nothing on stdout yet)", evidence=evidence,
-                   hint="stdout is a pipe when the grader runs you, so printf output is block-buffered: call "
-                        "fflush(stdout) after each line (Python: print(text, flush=True)).")
+    expect(not (line is None and alive and received), "recv took the message out of the queue but did not print it "
+           f"within {EXIT_SECONDS:g} s", expected=text, observed="(nothing on stdout yet)", evidence=evidence,
+           hint="stdout is a pipe when the grader runs you, so printf output is block-buffered: call "
+                "fflush(stdout) after each line (Python: print(text, flush=True)).")
     raise Fail("recv did not print the text it was sent", expected=text,
                observed=repr(line) if line is not None else f"(nothing; recv {recv.describe_exit()})",
-               evidence=evidence + [("recv's stderr", recv.stderr[-1500:] or "(empty)")],
+               evidence=evidence + [stderr_tail(recv, "recv's stderr")],
                hint="recv receives any type (msgtyp 0) and prints each type-1 text on its own line, then flushes.")
 
 
@@ -255,7 +223,7 @@ def recv_flushes(ctx):
 def recv_blocks(ctx):
     """While no message comes, recv sleeps in a blocking msgrcv (state S, almost no CPU, no wakeups)"""
     recv, _ = start_recv(ctx, KEY_BLOCK)
-    b = blocked_in(recv.pid, BLOCK_SECONDS, settle=START_SECONDS, **RECV_WAIT)
+    b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, settle=START_SECONDS)
     if b.ok:
         return
     recv.kill()
@@ -265,10 +233,10 @@ def recv_blocks(ctx):
     if calls:
         evidence.append((f"recv's msgrcv calls ({len(calls)} in all, {len(nowait)} with IPC_NOWAIT)",
                          recv.trace.excerpt(calls, 6)))
-    if b.sample.exited:
-        raise Fail(f"recv {recv.describe_exit()} instead of waiting for a message", expected="recv keeps waiting",
-                   observed=recv.describe_exit(), evidence=evidence + [("recv's stderr", recv.stderr[-1500:] or "(empty)")],
-                   hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.")
+    expect(not b.sample.exited, f"recv {recv.describe_exit()} instead of waiting for a message",
+           expected="recv keeps waiting", observed=recv.describe_exit(),
+           evidence=evidence + [stderr_tail(recv, "recv's stderr")],
+           hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.")
     raise Fail("recv is not blocked in msgrcv while it waits: " + "; ".join(b.problems()),
                expected="a blocking msgrcv: state S (sleeping), CPU ratio near 0, no wakeups",
                observed=f"CPU ratio {b.sample.cpu_ratio:.2f}, {b.sample.wakeups_per_second:.0f} wakeups/s, "
@@ -282,7 +250,7 @@ def recv_blocks(ctx):
 @check("poll-nonblocking")
 def poll_nonblocking(ctx):
     """poll prints `empty` at once on an empty queue (IPC_NOWAIT), or the text of a waiting message, and exits 0"""
-    helper(ctx, "create", KEY_POLL)
+    sysv.run_queue_tool(ctx, "create", KEY_POLL)
     poll = ctx.start("mailbox", ["poll", KEY_POLL])
     try:
         rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_POLL} on an empty queue")
@@ -293,40 +261,37 @@ def poll_nonblocking(ctx):
         raise hang
     calls = poll.trace.calls("msgrcv")
     evidence = [("poll's msgrcv calls", poll.trace.excerpt(calls) if calls else "(none)"),
-                ("poll's stderr", poll.stderr[-1500:] or "(empty)")]
+                stderr_tail(poll, "poll's stderr")]
     blocking = [c for c in calls if "IPC_NOWAIT" not in c.arg(4)]
     if blocking:
         raise Fail("poll called msgrcv without IPC_NOWAIT", expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG",
                    observed=blocking[0].raw, evidence=evidence,
                    hint="A blocking msgrcv on an empty queue waits forever; pass IPC_NOWAIT as msgflg.")
     ok, diff = compare_lines(["empty"], clean_lines(poll))
-    if rc != 0 or not ok:
-        raise Fail("poll on an empty queue did not print `empty` and exit 0", expected="empty (exit status 0)",
-                   observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
-                   evidence=[("poll's output, line by line", diff), *evidence],
-                   hint="msgrcv with IPC_NOWAIT fails with errno ENOMSG on an empty queue: print `empty`, exit 0.")
-    if not any(c.errno == "ENOMSG" for c in calls):
-        raise Fail("poll printed `empty` without asking the queue", expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG",
-                   observed="no msgrcv call failed with ENOMSG", evidence=evidence,
-                   hint="Do one msgrcv with IPC_NOWAIT and print `empty` only when it fails with ENOMSG.")
+    expect(rc == 0 and ok, "poll on an empty queue did not print `empty` and exit 0", expected="empty (exit status 0)",
+           observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
+           evidence=[("poll's output, line by line", diff), *evidence],
+           hint="msgrcv with IPC_NOWAIT fails with errno ENOMSG on an empty queue: print `empty`, exit 0.")
+    expect(any(c.errno == "ENOMSG" for c in calls), "poll printed `empty` without asking the queue",
+           expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG", observed="no msgrcv call failed with ENOMSG",
+           evidence=evidence,
+           hint="Do one msgrcv with IPC_NOWAIT and print `empty` only when it fails with ENOMSG.")
     text = "a message for poll"
-    helper(ctx, "put", KEY_POLL, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_POLL, "1", text)
     poll = ctx.start("mailbox", ["poll", KEY_POLL])
     rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_POLL} with one message waiting")
     ok, diff = compare_lines([text], clean_lines(poll))
-    q = queue_of(ctx, KEY_POLL)
-    if rc != 0 or not ok:
-        raise Fail("poll with one message waiting did not print its text and exit 0",
-                   expected=f"{text} (exit status 0)", observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
-                   evidence=[("poll's output, line by line", diff),
-                             ("poll's msgrcv calls", poll.trace.excerpt(poll.trace.calls("msgrcv")) or "(none)"),
-                             ("poll's stderr", poll.stderr[-1500:] or "(empty)")],
-                   hint="On success print the text of the type-1 message on its own line.")
-    if q is None or q.qnum != 0:
-        raise Fail("poll printed the text but left the message in the queue",
-                   expected="the queue empty afterwards (poll received it)",
-                   observed=q.describe() if q else "(the queue is gone)",
-                   hint="Receive the message with msgrcv; do not just peek, and do not remove the queue.")
+    q = sysv.with_key("msg", KEY_POLL)
+    expect(rc == 0 and ok, "poll with one message waiting did not print its text and exit 0",
+           expected=f"{text} (exit status 0)", observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
+           evidence=[("poll's output, line by line", diff),
+                     ("poll's msgrcv calls", poll.trace.excerpt(poll.trace.calls("msgrcv")) or "(none)"),
+                     stderr_tail(poll, "poll's stderr")],
+           hint="On success print the text of the type-1 message on its own line.")
+    expect(q is not None and q.qnum == 0, "poll printed the text but left the message in the queue",
+           expected="the queue empty afterwards (poll received it)",
+           observed=q.describe() if q else "(the queue is gone)",
+           hint="Receive the message with msgrcv; do not just peek, and do not remove the queue.")
 
 
 @check("poll-missing-queue")
@@ -335,26 +300,23 @@ def poll_missing_queue(ctx):
     poll = ctx.start("mailbox", ["poll", KEY_MISSING])
     rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_MISSING} with no such queue")
     created = [o for o in ctx.ipc_objects() if o.kind == "msg"]
-    evidence = [("poll's stderr", poll.stderr[-1500:] or "(empty)"),
+    evidence = [stderr_tail(poll, "poll's stderr"),
                 ("poll's message-queue calls", trace_excerpt(poll))]
     hint = ("Open the queue with msgget(KEY, 0); when it returns -1 (errno ENOENT) print a message to stderr "
             "(perror) and exit 1. Python: catch sysv_ipc.ExistentialError.")
-    if created:
-        raise Fail("poll created the queue it was asked to poll", expected="no message queue (poll uses msgget(KEY, 0))",
-                   observed=sysvipc_table(created), evidence=evidence,
-                   hint="poll must not pass IPC_CREAT: a missing queue is an error, not something to create.")
-    if rc < 0:
-        raise Fail(f"poll crashed on a missing queue: {poll.describe_exit()}", expected="exit status 1",
-                   observed=poll.describe_exit(), evidence=evidence, hint=hint)
+    expect(not created, "poll created the queue it was asked to poll",
+           expected="no message queue (poll uses msgget(KEY, 0))",
+           observed=sysvipc_table(created), evidence=evidence,
+           hint="poll must not pass IPC_CREAT: a missing queue is an error, not something to create.")
+    expect(rc >= 0, f"poll crashed on a missing queue: {poll.describe_exit()}", expected="exit status 1",
+           observed=poll.describe_exit(), evidence=evidence, hint=hint)
     if "Traceback (most recent call last)" in poll.stderr:
         raise Fail("poll crashed with an uncaught exception on a missing queue", expected="an error message, exit 1",
                    observed=poll.stderr.strip().splitlines()[-1], evidence=evidence, hint=hint)
-    if rc != 1 or not poll.stderr.strip():
-        raise Fail("poll on a missing queue did not report an error and exit 1",
-                   expected="a message on stderr, exit status 1",
-                   observed=f"{poll.describe_exit()}, stderr {poll.stderr.strip()[:200]!r}, "
-                            f"stdout {poll.stdout.strip()[:200]!r}",
-                   evidence=evidence, hint=hint)
+    expect(rc == 1 and bool(poll.stderr.strip()), "poll on a missing queue did not report an error and exit 1",
+           expected="a message on stderr, exit status 1", evidence=evidence, hint=hint,
+           observed=f"{poll.describe_exit()}, stderr {poll.stderr.strip()[:200]!r}, "
+                    f"stdout {poll.stdout.strip()[:200]!r}")
 
 
 @check("send-blocks-when-full")
@@ -363,14 +325,14 @@ def send_blocks_when_full(ctx):
     full = sysv.FullQueue(ctx, KEY_FULL, FULL_QBYTES, FILLER_SIZE, RUN_SECONDS)
     texts = ["alpha, sent once there is room"]
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
-    b = blocked_in(snd.pid, BLOCK_SECONDS, settle=START_SECONDS, **SEND_WAIT)
+    b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, settle=START_SECONDS)
     evidence = [("the full queue", full.state),
                 ("what the kernel showed while send waited for room", b.describe())]
     if b.sample.exited:
         snd.wait(1)
         raise Fail(f"send {snd.describe_exit()} while the queue was full, instead of waiting for room",
                    expected="send waits in msgsnd", observed=snd.describe_exit(),
-                   evidence=evidence + [("send's stderr", snd.stderr[-1500:] or "(empty)"),
+                   evidence=evidence + [stderr_tail(snd, "send's stderr"),
                                         ("send's message-queue calls", trace_excerpt(snd))],
                    hint="Call msgsnd without IPC_NOWAIT (msgflg 0): on a full queue it sleeps until there is room.")
     if not b.ok:
@@ -388,12 +350,11 @@ def send_blocks_when_full(ctx):
         raise failed_run(snd, "send, once the queue had room again,", "send exits 0 once all its texts are sent.")
     ctx.finish(drain, EXIT_SECONDS, what="the grader's receiver", others=[snd])
     ok, diff = compare_lines(full.fillers + texts, clean_lines(drain))
-    if not ok:
-        raise Fail("after the queue drained, send's text did not arrive after the messages already queued",
-                   expected="\n".join(full.fillers + texts), observed=drain.stdout[-1500:],
-                   evidence=[("what the grader's receiver got, line by line", diff),
-                             ("send's message-queue calls", trace_excerpt(snd))],
-                   hint="When msgsnd returns after waiting, the message is in the queue: go on with the next text.")
+    expect(ok, "after the queue drained, send's text did not arrive after the messages already queued",
+           expected="\n".join(full.fillers + texts), observed=drain.stdout[-1500:],
+           evidence=[("what the grader's receiver got, line by line", diff),
+                     ("send's message-queue calls", trace_excerpt(snd))],
+           hint="When msgsnd returns after waiting, the message is in the queue: go on with the next text.")
 
 
 @check("recv-retries-eintr", advisory=True)
@@ -401,18 +362,17 @@ def recv_retries_eintr(ctx):
     """When msgrcv is interrupted (EINTR), recv calls it again instead of giving up"""
     recv, _ = start_recv(ctx, KEY_EINTR, inject=["msgrcv:error=EINTR:when=1"])
     text = "after the interruption"
-    helper(ctx, "put", KEY_EINTR, "1", text)
-    helper(ctx, "put", KEY_EINTR, "2", "")
+    sysv.run_queue_tool(ctx, "put", KEY_EINTR, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_EINTR, "2", "")
     rc = recv.wait(EXIT_SECONDS)
     if rc is None:
         recv.kill()
     calls = recv.trace.calls("msgrcv")
     evidence = [("recv's msgrcv calls (the first one was made to fail with EINTR)", recv.trace.excerpt(calls, 6)),
-                ("recv's stderr", recv.stderr[-1500:] or "(empty)")]
-    if rc != 0 or text not in clean_lines(recv):
-        raise Fail("recv gave up when msgrcv was interrupted",
-                   expected=f"recv retries, prints {text!r}, exits 0 on the type-2 message",
-                   observed=f"recv {recv.describe_exit()}, output {recv.stdout[-300:]!r}", evidence=evidence,
-                   hint="A signal arriving while recv waits makes msgrcv fail with errno EINTR, even with "
-                        "SA_RESTART. Treat EINTR as 'try again': if (errno == EINTR) continue;. In Python, "
-                        "sysv_ipc raises a plain sysv_ipc.Error for it: catch it and call receive() again.")
+                stderr_tail(recv, "recv's stderr")]
+    expect(rc == 0 and text in clean_lines(recv), "recv gave up when msgrcv was interrupted",
+           expected=f"recv retries, prints {text!r}, exits 0 on the type-2 message",
+           observed=f"recv {recv.describe_exit()}, output {recv.stdout[-300:]!r}", evidence=evidence,
+           hint="A signal arriving while recv waits makes msgrcv fail with errno EINTR, even with "
+                "SA_RESTART. Treat EINTR as 'try again': if (errno == EINTR) continue;. In Python, "
+                "sysv_ipc raises a plain sysv_ipc.Error for it: catch it and call receive() again.")

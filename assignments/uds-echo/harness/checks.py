@@ -15,6 +15,7 @@ import signal
 
 from grader.harness import sockets, waits
 from grader.harness.api import Fail, check, compare_lines
+from grader.harness.evidence import expect
 from grader.harness.evidence import stderr as stderr_tail
 from grader.harness.sockets import (TRACEBACK, HarnessClient, describe_path, ended, fd_table, socket_inode,
                                     unix_sockets)
@@ -34,13 +35,6 @@ TEXTS = ["hello world", "Unix domain sockets", "mixed Case 123!"]
 SERVER_TRACE = "socket,bind,listen,unlink,unlinkat,close,write,%signal,%process"
 # A client's trace shows what it sent, whatever call it used (send() is sendto), and any shutdown().
 CLIENT_TRACE = f"{DEFAULT_TRACE},{sockets.SOCKET_IO_TRACE}"
-_CLIENT_FIX = ("echoclient never signalled the end of its input: it reads until end of file, but the server only "
-               "closes after reading end of file from it. After sending the last line, call shutdown(fd, SHUT_WR) "
-               "(Python: sock.shutdown(socket.SHUT_WR)); or read each reply line right after sending its line. ")
-_SERVER_FIX = ("echoserver waits to read more before it replies: reply to every complete line as soon as you have "
-               "read it, without waiting for the next line or for end of file. ")
-DEADLOCK_HINTS = {"client": _CLIENT_FIX, "server": _SERVER_FIX,
-                  None: "Either " + _CLIENT_FIX[0].lower() + _CLIENT_FIX[1:] + "Or " + _SERVER_FIX[0].lower() + _SERVER_FIX[1:]}
 KEEP_SERVING = ("Serve each client until it closes (read() returns 0), replying to every complete line; "
                 "then close that connection and accept() the next client. Only SIGTERM or SIGINT ends the server.")
 
@@ -50,7 +44,7 @@ def fresh_path(ctx) -> str:
 
 
 def start_server(ctx, path: str, impl: str = "student") -> Run:
-    """Start `echoserver PATH` and wait for its `listening` line; Fail (or, for the reference, error) if it never comes."""
+    """Start `echoserver PATH` and wait for its `listening` line (see sockets.start_server)."""
     return sockets.start_server(ctx, "echoserver", path, impl=impl, trace=SERVER_TRACE, seconds=START_SECONDS)
 
 
@@ -97,7 +91,8 @@ def _echo(ctx, server_impl: str, client_impl: str, blame: str | None) -> None:
                          "reference server) tell which of your programs is wrong.")}[blame]
     rc, deadlock = sockets.wait_or_deadlock(client, server, CLIENT_SECONDS)
     if deadlock:
-        raise sockets.deadlock_failure(ctx, deadlock, [client, server], setting, DEADLOCK_HINTS[blame] + hint_blame)
+        raise sockets.deadlock_failure(ctx, deadlock, [client, server], setting,
+                                       sockets.deadlock_fix(blame, "echoclient", "echoserver") + hint_blame)
     if rc is None:
         raise ctx.hang(f"{setting}: echoclient {path} {' '.join(TEXTS)} did not finish within {CLIENT_SECONDS:g} s",
                        [client, server], hint="The client sends one line and waits for the reply line. Check that "
@@ -106,17 +101,14 @@ def _echo(ctx, server_impl: str, client_impl: str, blame: str | None) -> None:
     expected = [t.upper() for t in TEXTS]
     ok, table = compare_lines(expected, client.lines())
     command = f"echoclient {path} " + " ".join(f"'{t}'" for t in TEXTS)
-    if not ok:
-        raise Fail(f"{setting}: the replies printed are wrong", expected="\n".join(expected),
-                   observed=client.stdout[-1000:] or "(nothing on stdout)",
-                   evidence=[(f"stdout of {command}, line by line", table),
-                             ("echoclient's stderr", client.stderr[-1500:] or "(empty)")],
-                   hint="Every TEXT is sent as one line; the server sends it back uppercased and the client prints "
-                        "each reply line. " + hint_blame)
-    if rc != 0:
-        raise Fail(f"{setting}: echoclient {ended(client)}", expected="exit status 0",
-                   observed=client.describe_exit(), evidence=[("echoclient's stderr", client.stderr[-1500:] or "(empty)")],
-                   hint="echoclient exits 0 after printing every reply. " + hint_blame)
+    client_stderr = stderr_tail(client, "echoclient's stderr")     # also for the reference: `setting` says whose
+    expect(ok, f"{setting}: the replies printed are wrong", expected="\n".join(expected),
+           observed=client.stdout[-1000:] or "(nothing on stdout)",
+           evidence=[(f"stdout of {command}, line by line", table), client_stderr],
+           hint="Every TEXT is sent as one line; the server sends it back uppercased and the client prints "
+                "each reply line. " + hint_blame)
+    expect(rc == 0, f"{setting}: echoclient {ended(client)}", expected="exit status 0", observed=client.describe_exit(),
+           evidence=[client_stderr], hint="echoclient exits 0 after printing every reply. " + hint_blame)
 
 
 @check("echo-correct", depends=["server-listening"])
@@ -231,13 +223,11 @@ def no_leaked_fds(ctx):
     """After twenty clients have closed, the server holds no socket but its listening one (/proc/PID/fd)"""
     s = clients_in_a_row(ctx)
     extra = [fd for fd in s.fds if not getattr(s.table.get(socket_inode(fd)), "listening", False)]
-    if len(s.fds) > 1 or extra:
-        raise Fail(f"after {CLIENTS_IN_A_ROW} clients had closed, echoserver still holds {len(extra)} "
-                   f"connection socket(s)", expected="only the listening socket (besides 0, 1 and 2)",
-                   observed=f"{len(s.fds)} sockets open", evidence=[
-                       (f"/proc/{s.server.pid}/fd after the clients", s.fd_text)],
-                   hint="accept() returns a new file descriptor for every client. close() it when the client "
-                        "is done (read() returned 0), or the server runs out of descriptors after ~1000 clients.")
+    expect(len(s.fds) <= 1 and not extra, f"after {CLIENTS_IN_A_ROW} clients had closed, echoserver still holds "
+           f"{len(extra)} connection socket(s)", expected="only the listening socket (besides 0, 1 and 2)",
+           observed=f"{len(s.fds)} sockets open", evidence=[(f"/proc/{s.server.pid}/fd after the clients", s.fd_text)],
+           hint="accept() returns a new file descriptor for every client. close() it when the client "
+                "is done (read() returned 0), or the server runs out of descriptors after ~1000 clients.")
 
 
 # ---------------------------------------------------------------- idle means blocked
@@ -267,13 +257,12 @@ def idle_blocks(ctx):
         reading = waits.measure(server.pid, MEASURE_SECONDS)
     finally:
         c.close()
-    if not reading.blocked:
-        raise Fail("while a connected client sends nothing, echoserver keeps running instead of sleeping in read()",
-                   expected="~0 CPU and no wakeups while the client is silent",
-                   observed=f"CPU ratio {reading.cpu_ratio:.2f}, {reading.wakeups_per_second:.0f} wakeups/s",
-                   evidence=[("echoserver with a silent client", reading.describe()),
-                             ("with no client (for comparison)", waiting.describe())],
-                   hint="Use a blocking read()/recv() on the connection: it sleeps until data or EOF arrives.")
+    expect(reading.blocked, "while a connected client sends nothing, echoserver keeps running instead of sleeping "
+           "in read()", expected="~0 CPU and no wakeups while the client is silent",
+           observed=f"CPU ratio {reading.cpu_ratio:.2f}, {reading.wakeups_per_second:.0f} wakeups/s",
+           evidence=[("echoserver with a silent client", reading.describe()),
+                     ("with no client (for comparison)", waiting.describe())],
+           hint="Use a blocking read()/recv() on the connection: it sleeps until data or EOF arrives.")
 
 
 # ---------------------------------------------------------------- signals, stale files
@@ -340,22 +329,18 @@ def client_no_server(ctx):
         evidence = [("at PATH", describe_path(path)),
                     ("echoclient's connect calls", client.trace.excerpt(connects, 4) or "(none traced)"),
                     stderr_tail(client)]
-        if rc < 0:
-            raise Fail(f"with {what}, echoclient crashed: {client.describe_exit()}",
-                       expected="a message on stderr and exit status 1", observed=client.describe_exit(),
-                       evidence=evidence,
-                       hint="connect() returns -1 when no server listens. Check its result, print the reason "
-                            "(perror or strerror(errno)) to stderr and exit 1, before reading any reply.")
+        expect(rc >= 0, f"with {what}, echoclient crashed: {client.describe_exit()}",
+               expected="a message on stderr and exit status 1", observed=client.describe_exit(), evidence=evidence,
+               hint="connect() returns -1 when no server listens. Check its result, print the reason "
+                    "(perror or strerror(errno)) to stderr and exit 1, before reading any reply.")
         if TRACEBACK in client.stderr:
             raise Fail(f"with {what}, echoclient crashed with an uncaught Python exception",
                        expected="a short message on stderr and exit status 1",
                        observed=client.stderr.strip().splitlines()[-1][:300], evidence=evidence,
                        hint="Put connect() in try/except OSError, print a message to sys.stderr and return 1.")
-        if rc != 1:
-            raise Fail(f"with {what}, echoclient {ended(client)}", expected="exit status 1",
-                       observed=client.describe_exit(), evidence=evidence,
-                       hint="When nothing listens at PATH, exit with status 1.")
-        if not client.stderr.strip():
-            raise Fail(f"with {what}, echoclient exited 1 without saying why", expected="an error message on stderr",
-                       observed="nothing on stderr", evidence=evidence,
-                       hint="Tell the user what went wrong, e.g. perror(\"connect\"), on stderr.")
+        expect(rc == 1, f"with {what}, echoclient {ended(client)}", expected="exit status 1",
+               observed=client.describe_exit(), evidence=evidence,
+               hint="When nothing listens at PATH, exit with status 1.")
+        expect(bool(client.stderr.strip()), f"with {what}, echoclient exited 1 without saying why",
+               expected="an error message on stderr", observed="nothing on stderr", evidence=evidence,
+               hint="Tell the user what went wrong, e.g. perror(\"connect\"), on stderr.")
