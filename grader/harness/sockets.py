@@ -7,12 +7,19 @@ A socket assignment is judged from outside the student's programs:
 - the kernel's view: /proc/net/unix says which socket listens where, and
   /proc/PID/fd which sockets a process holds; `peers()` asks the kernel
   (sock_diag) which socket is connected to which, what each has queued unread
-  and whether a side was shut down, which is what a deadlock proof needs;
+  and whether a side was shut down;
+- a read-read deadlock (a client that never shut down its sending side, reading
+  until end of file from a server that reads too) is proven from that state in
+  well under a second, instead of being waited out (`wait_or_deadlock`);
 - `HarnessClient`: the harness's own client, which sends exactly the bytes a
   check needs and reads reply lines; a peer that hung up (EPIPE, ECONNRESET)
   shows as end of file, never as an exception;
-- `start_server`/`connect`/`no_reply`: a server that announces `listening`,
-  and the failures a student can cause around it, each with its diagnosis.
+- a server's life: `start_server` (up to its `listening` line), `connect`,
+  `no_reply`, `serve_in_a_row`, `expect_clean_shutdown` (on SIGTERM/SIGINT),
+  each failure with its diagnosis.
+
+`wait_asleep`, `ended` and `gone` are small process helpers that belong with
+waits/evidence once those modules take them.
 """
 from __future__ import annotations
 
@@ -34,8 +41,9 @@ from .evidence import stderr as stderr_tail
 from .spawn import Run
 
 # The socket-level sends (write is in the default set), so a client's trace shows what it sent whatever call it
-# used (C's send() is sendto; Python's sendall is sendto too) and whether it shut a side down.
-SOCKET_IO_TRACE = "sendto,sendmsg,shutdown"
+# used (C's send() is sendto; Python's sendall is sendto too), whether it shut a side down, and whether it set
+# a receive timeout (SO_RCVTIMEO: its read would end by itself, so it is no deadlock).
+SOCKET_IO_TRACE = "sendto,sendmsg,shutdown,setsockopt"
 TRACEBACK = "Traceback (most recent call last)"
 SOCKET_SETUP_CALLS = ("socket", "unlink", "unlinkat", "bind", "listen")
 
@@ -360,6 +368,8 @@ def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
     before = look()
     if before is None:
         return None
+    if any("SO_RCVTIMEO" in c.raw for run in (first, second) for c in run.trace.calls("setsockopt")):
+        return None                            # a read with a timeout ends by itself: no deadlock
     time.sleep(0.2)
     after = look()
     if after is None:
