@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import procfs
+from . import procfs, waits
 from .api import Fail
 from .evidence import expect
 from .processes import FORK_SYSCALLS
@@ -169,21 +169,23 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
     if pid is None:
         last.exited = True
         return last
-    while True:
+
+    def look() -> bool:
+        nonlocal last
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            return Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
+            last = Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
+            return True
         sc = _syscall(pid) if st.state == "S" else ""
         if sc and _deliverable(pid):
             sc = ""                          # a signal is on its way: it is about to wake up
         last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)
-        if last.asleep:
-            last.wchan = procfs.read_wchan(pid)
-            return last
-        if time.monotonic() - t0 >= timeout:
-            last.wchan = procfs.read_wchan(pid)
-            return last
-        time.sleep(interval)
+        return last.asleep
+
+    waits.until(look, timeout, interval)
+    if not last.exited:
+        last.wchan = procfs.read_wchan(pid)
+    return last
 
 
 @dataclass
@@ -443,7 +445,7 @@ def handler_spans(trace: Trace, pid: int | None = None, signame: str | None = No
             if sa.sets:
                 table(p)[sa.signal] = sa.handler if sa.handler in ("SIG_DFL", "SIG_IGN") else "handler"
                 oneshots(p)[sa.signal] = sa.one_shot
-        elif ev.name in ("clone", "clone3", "fork", "vfork") and ev.ret and ev.ret > 0 and not ev.failed:
+        elif ev.name in FORK_SYSCALLS and ev.ret and ev.ret > 0 and not ev.failed:
             # strace may show the child's first calls before the parent's clone returns:
             # what the child already set overrides what it inherited.
             child = ev.ret

@@ -270,22 +270,24 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
     its system call while stopped for the tracer, so this returns quickly for it
     too; the measurement afterwards tells the two apart.
     """
-    deadline = time.monotonic() + timeout
     first_match = None
-    while True:
+
+    def look() -> str | None:
+        nonlocal first_match
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            return False
+            return "gone"
         now = time.monotonic()
         if _matches(procfs.read_wchan(pid), _syscall_name(pid) if syscalls else "", wchans, syscalls):
             # Asleep in the call: settled. In the call but stopped for a tracer (state t, at the
             # call's entry, say): give it a moment to go to sleep, so that stop is not measured.
             if st.state in ("S", "D") or (first_match is not None and now - first_match >= STOP_GRACE):
-                return True
+                return "settled"
             first_match = first_match if first_match is not None else now
-        if now >= deadline:
-            return first_match is not None
-        time.sleep(interval)
+        return None
+
+    seen = until(look, timeout, interval)
+    return seen == "settled" or (seen is None and first_match is not None)
 
 
 def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list[str] = (),

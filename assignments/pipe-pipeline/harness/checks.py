@@ -43,7 +43,7 @@ def data(ctx) -> Data:
 
 
 def show(args: list[str]) -> str:
-    return evidence.command_line(["pipeline", *args])
+    return "pipeline " + evidence.command_line(args)
 
 
 def labels(ctx, run: Run, args: list[str]) -> dict[int, str]:
@@ -217,8 +217,8 @@ def parent_closes_ends(ctx):
     run, pid = h.run, h.run.root_pid
     tp = pipes.traced_pipe_ends(run.trace, root=pid)
     mine = [p for p in tp.pipes if p.pid == pid]
-    calls = evidence.calls(run.trace, pid, ("pipe", "pipe2", "clone", "clone3", "fork", "vfork", "close", "dup2",
-                                            "wait4", "waitid", "exit_group"), 20)
+    calls = evidence.calls(run.trace, pid, ("pipe", "pipe2", *FORK_SYSCALLS, "close", "dup2", *WAIT_SYSCALLS,
+                                            "exit_group"), 20)
     expect(bool(mine), "pipeline never created a pipe", expected="pipe(fd) in the parent", observed=calls,
            hint="Call pipe() once, before the two forks.")
     problems = pipes.kept_by_parent(tp, pid, mine[0])
@@ -335,7 +335,7 @@ def fork_failure(ctx):
             "with perror(\"fork\") and exit(1); otherwise the parent goes on as if it were the child, or "
             "waits for a child that does not exist.")
     for when in (1, 2):
-        spec = [f"{name}:error=EAGAIN:when={when}" for name in ("clone", "fork", "vfork", "clone3")]
+        spec = [f"{name}:error=EAGAIN:when={when}" for name in FORK_SYSCALLS]
         _fault_run(ctx, ["printf", "abc", "--", "cat"], spec, "fork" if when == 1 else "the second fork", hint)
         ctx.reset()
 
