@@ -63,3 +63,38 @@ def expect_stdout(run, want: str, what: str, *, shown: str | None = None, **fail
     if run.stdout != want:
         raise Fail(f"{what} printed the wrong output", expected=want if shown is None else shown,
                    observed=repr(run.stdout[:200]), **fail)
+
+
+# ---------------------------------------------------------------- injected failures (strace --inject)
+
+def expect_injected(run, what: str, hint: str | None = None) -> list:
+    """The calls the grader made fail; Fail if the program never made the call (nothing to hit)."""
+    hits = run.injected()
+    expect(bool(hits), f"{run.label} never called {what}, so the injected failure had nothing to hit",
+           observed=calls(run.trace, run.root_pid), hint=hint)
+    return hits
+
+
+def expect_failure_reported(run, rc: int, what: str, **fail) -> None:
+    """After the grader made `what` fail: an error message on stderr and a non-zero exit status."""
+    expect(rc > 0 and bool(run.stderr.strip()),
+           f"when {what} fails, {run.label} must print an error and exit with a non-zero status",
+           expected="an error message on stderr and a non-zero exit status",
+           observed=run.describe_exit() + ("" if run.stderr.strip() else ", nothing on stderr"), **fail)
+
+
+def command_line(argv: list[str]) -> str:
+    """A command as a student would type it in a shell, quoting only what needs it."""
+    def q(a: str) -> str:
+        return a if a and all(c.isalnum() or c in "-_./=%" for c in a) else "'" + a.replace("'", "'\\''") + "'"
+    return " ".join(q(a) for a in argv)
+
+
+def failure_of(step) -> Fail | None:
+    """Run `step()` and return the Fail it raised (None if it passed): for a session that several
+    checks judge, where one failure must not stop the others from seeing what happened."""
+    try:
+        step()
+    except Fail as f:
+        return f
+    return None

@@ -272,6 +272,13 @@ class Run:
                 return line, before
             before.append(line)
 
+    def write_index(self, pattern: re.Pattern, fd: str = "1") -> int | None:
+        """Index in the trace's events of the program's own first write to `fd` whose data
+        (as strace prints it, escaped) matches `pattern`: when it announced something."""
+        return next((i for i, ev in enumerate(self.trace.events)
+                     if isinstance(ev, tracemod.Syscall) and ev.name == "write" and ev.pid == self.pid
+                     and ev.arg(0) == fd and pattern.search(ev.arg(1))), None)
+
     def wrote_stdout(self) -> bool:
         """The trace shows a successful write to fd 1: output left the program (flushed), whatever
         has arrived yet. Tells "still in its stdio buffer" from "slow to arrive"."""
@@ -453,6 +460,15 @@ class Run:
                 return parsed
             self._trace = parsed
         return self._trace
+
+    def injected(self) -> list[tracemod.Syscall]:
+        """The calls strace's --inject made fail. They must all be the program's own (`root_pid`):
+        a fault that hit another process is a grader bug, raised as RuntimeError."""
+        hits = [c for c in self.trace.calls() if "(INJECTED)" in c.raw]
+        strays = [c for c in hits if c.pid != self.root_pid]
+        if strays:
+            raise RuntimeError(f"injected fault hit a process other than {self.label}: {strays[0].raw}")
+        return hits
 
     @property
     def root_pid(self) -> int | None:

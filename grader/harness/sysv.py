@@ -257,9 +257,12 @@ WAIT_POINTS = {"msgrcv": ("do_msgrcv",), "msgsnd": ("do_msgsnd",), "semop": ("do
                "semtimedop": ("do_semtimedop",)}
 
 
-def blocked_in(run: Run, call: str, seconds: float, settle: float) -> waits.BlockedIn:
-    """Is RUN asleep in the blocking SysV CALL ("msgrcv", "msgsnd", "semop")? See waits.blocked_in."""
-    return waits.blocked_in(run.pid, seconds, settle=settle, wchans=WAIT_POINTS[call], syscalls=(call,))
+def blocked_in(run: Run, call: str, seconds: float, settle: float, max_cpu_ratio: float | None = None,
+               max_wakeups_per_second: float | None = None) -> waits.BlockedIn:
+    """Is RUN asleep in the blocking SysV CALL ("msgrcv", "msgsnd", "semop")? See waits.blocked_in;
+    pass the limits a spec promises explicitly."""
+    return waits.blocked_in(run.pid, seconds, settle=settle, wchans=WAIT_POINTS[call], syscalls=(call,),
+                            max_cpu_ratio=max_cpu_ratio, max_wakeups_per_second=max_wakeups_per_second)
 
 
 def expect_key_and_mode(obj: IpcObject, get_calls, key: str, mode: int, *, call: str, noun: str,

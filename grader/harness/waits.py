@@ -25,6 +25,7 @@ timeout)` is the one polling loop with a deadline: checks never write their own.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Callable, TypeVar
 
 from . import procfs
 from .api import Fail
+from .evidence import stderr
 
 T = TypeVar("T")
 
@@ -247,9 +249,12 @@ def _syscall_name(pid: int) -> str:
     return "" if not text or text.startswith(("running", "(")) else text
 
 
-def measure(pid: int, seconds: float = 1.0, interval: float = 0.05) -> BlockingSample:
-    """Watch one process for `seconds` and summarise how it waited."""
-    return _sample(pid, seconds, interval, with_syscalls=True)[0]
+def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_ratio: float = MAX_CPU_RATIO,
+            max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND) -> BlockingSample:
+    """Watch one process for `seconds` and summarise how it waited (judged by the limits given)."""
+    sample = _sample(pid, seconds, interval, with_syscalls=True)[0]
+    sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
+    return sample
 
 
 def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float:
@@ -265,22 +270,24 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
     its system call while stopped for the tracer, so this returns quickly for it
     too; the measurement afterwards tells the two apart.
     """
-    deadline = time.monotonic() + timeout
     first_match = None
-    while True:
+
+    def look() -> str | None:
+        nonlocal first_match
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            return False
+            return "gone"
         now = time.monotonic()
         if _matches(procfs.read_wchan(pid), _syscall_name(pid) if syscalls else "", wchans, syscalls):
             # Asleep in the call: settled. In the call but stopped for a tracer (state t, at the
             # call's entry, say): give it a moment to go to sleep, so that stop is not measured.
             if st.state in ("S", "D") or (first_match is not None and now - first_match >= STOP_GRACE):
-                return True
+                return "settled"
             first_match = first_match if first_match is not None else now
-        if now >= deadline:
-            return first_match is not None
-        time.sleep(interval)
+        return None
+
+    seen = until(look, timeout, interval)
+    return seen == "settled" or (seen is None and first_match is not None)
 
 
 def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list[str] = (),
@@ -383,3 +390,37 @@ def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
         fail.message += ": " + why[0]
         fail.evidence.insert(0, why[1])
     raise fail
+
+
+def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, hint: str,
+                exit_hint: str) -> tuple[str, list[str]]:
+    """Read stdout until a line matches `pattern` (e.g. `ready SHMID`): (that line, the lines before).
+
+    Otherwise a Fail: if the program still runs, a proved hang, whose hint names
+    stdout buffering when the trace shows it never wrote the line's first word;
+    if it ended, how, with its stderr. `shown` is the line as the spec writes it,
+    `example` an instance of it.
+    """
+    line, before = run.read_until(pattern, timeout)
+    if line is not None:
+        return line, before
+    seen = "\n".join(before) or "(nothing)"
+    if run.wait(0.2) is not None:
+        raise Fail(f"{run.label} {run.describe_exit()} without printing `{shown}`",
+                   expected=f"a line `{shown}`, e.g. `{example}`", observed=seen,
+                   evidence=[stderr(run, tail=2000)], hint=exit_hint)
+    word = shown.split()[0]
+    if run.write_index(re.compile(re.escape(word))) is None:
+        hint = (f"{run.label} never wrote `{word}` to stdout: if it printed it, the line is still in its output "
+                "buffer. stdout is a pipe here, so printf output is block-buffered: call fflush(stdout) after "
+                f"printing {word} (Python: print(..., flush=True)).")
+    fail = ctx.hang(f"{run.label} did not print `{shown}` within {timeout:g} s", [run], hint=hint)
+    fail.evidence.insert(0, (f"what {run.label} printed", seen))
+    raise fail
+
+
+def expect_blocked(sample: BlockingSample | None, what: str, **fail) -> None:
+    """Fail unless the measured process slept (CPU and wake-ups within the sample's limits);
+    the message is `what` followed by the figures that were over their limit."""
+    if sample is not None and not sample.blocked:
+        raise Fail(what + ": " + "; ".join(sample.problems()), observed=sample.describe(), **fail)

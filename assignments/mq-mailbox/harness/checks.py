@@ -38,6 +38,8 @@ START_SECONDS = 5.0        # bounds only: a correct program takes milliseconds
 RUN_SECONDS = 5.0
 EXIT_SECONDS = 5.0
 BLOCK_SECONDS = 1.0        # how long a waiting recv/send is measured
+MAX_CPU_RATIO = 0.10        # busy waiting, as the README states it: more than 10% of a CPU ...
+MAX_WAKEUPS_PER_SECOND = 5.0   # ... or more than 5 wakeups a second while waiting
 FULL_QBYTES = 512          # the harness shrinks the queue to this (IPC_SET) ...
 FILLER_SIZE = 256          # ... and fills it with two texts of the longest allowed size
 
@@ -223,7 +225,7 @@ def recv_flushes(ctx):
 def recv_blocks(ctx):
     """While no message comes, recv sleeps in a blocking msgrcv (state S, almost no CPU, no wakeups)"""
     recv, _ = start_recv(ctx, KEY_BLOCK)
-    b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, settle=START_SECONDS)
+    b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
     if b.ok:
         return
     recv.kill()
@@ -325,7 +327,7 @@ def send_blocks_when_full(ctx):
     full = sysv.FullQueue(ctx, KEY_FULL, FULL_QBYTES, FILLER_SIZE, RUN_SECONDS)
     texts = ["alpha, sent once there is room"]
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
-    b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, settle=START_SECONDS)
+    b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
     evidence = [("the full queue", full.state),
                 ("what the kernel showed while send waited for room", b.describe())]
     if b.sample.exited:
