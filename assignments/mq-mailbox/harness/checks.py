@@ -13,21 +13,14 @@ from dataclasses import dataclass, field
 
 from grader.harness import sysv
 from grader.harness.api import Fail, check, compare_lines
-from grader.harness.procfs import IpcObject, sysvipc_table
-from grader.harness.spawn import Run
 from grader.harness.evidence import expect
 from grader.harness.evidence import stderr as stderr_tail
+from grader.harness.procfs import IpcObject, sysvipc_table
+from grader.harness.spawn import Run
 
-# Keys the harness picks; the spec allows decimal or 0x-hex, so both are used.
-KEY_SESSION = "0x4d420001"
-KEY_REF_SEND = "1296171010"          # 0x4d420002
-KEY_REF_RECV = "0x4d420003"
-KEY_FLUSH = "1296171012"             # 0x4d420004
-KEY_BLOCK = "0x4d420005"
-KEY_POLL = "1296171014"              # 0x4d420006
-KEY_MISSING = "0x4d420007"
-KEY_FULL = "1296171016"              # 0x4d420008
-KEY_EINTR = "0x4d420009"
+# Keys the harness picks, 0x4d420001 and up; the spec allows decimal or 0x-hex, so they alternate.
+(KEY_SESSION, KEY_REF_SEND, KEY_REF_RECV, KEY_FLUSH, KEY_BLOCK, KEY_POLL, KEY_MISSING, KEY_FULL,
+ KEY_EINTR) = (hex(k) if i % 2 == 0 else str(k) for i, k in enumerate(range(0x4d420001, 0x4d42000a)))
 
 # Several sends, with spaces, a long text followed by a shorter one (a receiver
 # that relies on a '\0' the sender never sent shows leftovers of the long one).
