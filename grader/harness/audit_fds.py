@@ -48,6 +48,7 @@ class HeldEnd:
     when: str                  # what the process was doing when it still held the end
     when_raw: str              # the trace line of that moment
     got: str                   # how it came to hold the end (the pipe() or fork line)
+    killed: bool = False       # the moment was its death by a signal (not a wait, not its own exit)
 
 
 @dataclass
@@ -191,7 +192,8 @@ def simulate(trace: Trace) -> FdHistory:
         if (proc, pipe, side) in hist.used:
             continue
         hist.held.append(HeldEnd(proc, hist.pipes[pipe], side, fds, when, raw,
-                                 got.get((proc, pipe, side), "(how it got it is not in the trace)")))
+                                 got.get((proc, pipe, side), "(how it got it is not in the trace)"),
+                                 when == "when it ended"))
     return hist
 
 

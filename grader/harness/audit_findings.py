@@ -17,10 +17,14 @@ from .procfs import IpcObject
 from .trace import SignalEvent, Syscall, Trace
 
 # The order findings are reported in.
-KINDS = ("shm-leak", "msg-leak", "sem-leak", "posix-leak", "sigterm-leak", "no-shmdt", "pipe-end-unused",
-         "pipe-hang", "busy-wait", "zombie", "ignored-ipc-error")
+KINDS = ("crash", "hang", "pipe-hang", "pipe-end-kept", "shm-leak", "msg-leak", "sem-leak", "posix-leak",
+         "sigterm-leak", "uds-socket-left", "no-shmdt", "pipe-end-unused", "busy-wait", "zombie", "ignored-ipc-error")
 
 TITLES = {
+    "crash": "process crashed or failed",
+    "hang": "waits for ever: nothing left can wake it",
+    "pipe-end-kept": "pipe write end kept after the last write",
+    "uds-socket-left": "Unix socket file left in the file system",
     "shm-leak": "shared-memory segment left in the kernel",
     "msg-leak": "message queue left in the kernel",
     "sem-leak": "semaphore set left in the kernel",
@@ -38,6 +42,10 @@ CLONES = audit_fds.CLONES
 MAX_CPU_RATIO = getattr(blocking, "MAX_CPU_RATIO", 0.10)
 MAX_WAKEUPS = getattr(blocking, "MAX_WAKEUPS_PER_SECOND", 5.0)
 MAX_EXCERPT = 10
+# How sure a finding is: "certain" when kernel state or the trace proves it, "likely" when
+# what was seen also fits a correct program (a long computation looks like a spin).
+CERTAIN, LIKELY = "certain", "likely"
+ZOMBIE_MIN_SECONDS = 0.5       # a child outliving its parent's last step by microseconds is not worth a finding
 
 
 @dataclass
@@ -109,6 +117,51 @@ class Observation:
     hang_report: str | None = None
     sigterm: dict[str, str] = field(default_factory=dict)        # run name -> why the audit sent SIGTERM
     end_reason: str = ""
+    stuck: list["StuckProcess"] = field(default_factory=list)    # every live process when the run was stopped
+    sockets_left: dict[str, str] = field(default_factory=dict)   # socket file path (as bound) -> lstat detail
+    sent: dict[str, set[str]] = field(default_factory=dict)      # run name -> signals the scenario sent it
+
+
+_MINUS_ONE = (0xFFFFFFFFFFFFFFFF, 0xFFFFFFFF)    # a timeout of -1 (wait for ever), as /proc/PID/syscall shows it
+
+
+@dataclass
+class StuckProcess:
+    """A process still alive when the run was stopped, and the wait it was in (from /proc/PID/syscall)."""
+    pid: int
+    who: str
+    state: str                 # R, S, D, t...
+    call: str                  # system call name, "" when running in user space
+    args: list[int] = field(default_factory=list)
+    wchan: str = ""
+    blocked: bool = False      # the probe: no CPU used, asleep
+    threads: int = 1
+    line: str = ""             # its unfinished trace line, when traced
+
+    @property
+    def asleep_untimed(self) -> bool:
+        """Asleep, using no CPU, in a wait only another process or a signal can end."""
+        return self.state in ("S", "D") and self.blocked and bool(self.call) and not self.timed
+
+    @property
+    def timed(self) -> bool:
+        """In a wait that ends by itself: a sleep, or a poll/select/epoll/futex/semtimedop with a timeout."""
+        a = self.args + [0] * 6
+        if self.call in ("nanosleep", "clock_nanosleep"):
+            return True
+        if self.call == "poll":
+            return a[2] not in _MINUS_ONE
+        if self.call == "ppoll":
+            return a[2] != 0
+        if self.call in ("select", "pselect6"):
+            return a[4] != 0
+        if self.call in ("epoll_wait", "epoll_pwait"):
+            return a[3] not in _MINUS_ONE
+        if self.call == "futex":
+            return a[3] != 0 and (a[1] & 0x7F) in (0, 9)    # FUTEX_WAIT / FUTEX_WAIT_BITSET with a timeout
+        if self.call in ("semtimedop", "mq_timedreceive", "mq_timedsend"):
+            return a[3 if self.call == "semtimedop" else 4] != 0
+        return False
 
 
 @dataclass
@@ -118,10 +171,13 @@ class Finding:
     process: str
     evidence: list[tuple[str, str]] = field(default_factory=list)
     hint: str = ""
+    certainty: str = CERTAIN
+    origin: str = ""           # the trace line of the call that created the object or the end (for SARIF)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "title": TITLES[self.kind], "message": self.message, "process": self.process,
-                "evidence": [{"label": a, "text": b} for a, b in self.evidence], "hint": self.hint}
+                "evidence": [{"label": a, "text": b} for a, b in self.evidence], "hint": self.hint,
+                "certainty": self.certainty, "origin": self.origin}
 
 
 # ------------------------------------------------------------------ helpers
@@ -218,12 +274,14 @@ def _sigterm_hint(run: ProcessRun) -> str:
             "shm_unlink, mq_unlink) and exit.")
 
 
-def sysv_leaks(obs: Observation) -> list[Finding]:
+def sysv_leaks(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
     out = []
     for obj in obs.leftovers:
         made = creating_call(obs, obj.kind, obj.id)
         run, call = made if made else (None, None)
         creator = obj.cpid if obj.kind == "shm" and obj.cpid else (call.pid if call else None)
+        if creator in hung:
+            continue   # it hung before it could remove it: the hang is the bug, reported on its own
         who = label(obs, creator) if creator else "an unknown process"
         evidence = [(f"left in /proc/sysvipc/{obj.kind} after every process had ended", obj.describe()),
                     ("the creating call" + (f" (by {who})" if call else ""), call.raw if call else
@@ -235,11 +293,12 @@ def sysv_leaks(obs: Observation) -> list[Finding]:
         if run is not None and (_got_sigterm(obs, run) or run.name in obs.sigterm):
             out.append(Finding("sigterm-leak", f"{obj.describe()}, created by {who}, was still there after "
                                f"{run.name} was sent SIGTERM", who,
-                               evidence + _sigterm_evidence(obs, run), _sigterm_hint(run)))
+                               evidence + _sigterm_evidence(obs, run), _sigterm_hint(run),
+                               origin=call.raw if call else ""))
             continue
         out.append(Finding(LEAK_KIND[obj.kind], f"{obj.describe()}, created by {who}, outlived every process",
                            who, evidence, REMOVE_HINT[obj.kind] + " `ipcs` lists what is left on your machine; "
-                           "`ipcrm` removes it by hand."))
+                           "`ipcrm` removes it by hand.", origin=call.raw if call else ""))
     return out
 
 
@@ -275,7 +334,8 @@ def posix_leaks(obs: Observation) -> list[Finding]:
                     ("the creating call" + (f" (by {who})" if call else ""), call.raw if call else "(not in the trace)")]
         if run is not None and (_got_sigterm(obs, run) or run.name in obs.sigterm):
             out.append(Finding("sigterm-leak", f"{what}, created by {who}, was still there after {run.name} "
-                               "was sent SIGTERM", who, evidence + _sigterm_evidence(obs, run), _sigterm_hint(run)))
+                               "was sent SIGTERM", who, evidence + _sigterm_evidence(obs, run), _sigterm_hint(run),
+                               origin=call.raw if call else ""))
             continue
         unlink = ("mq_unlink(name)" if is_mq else "sem_unlink(name)" if name.startswith("/sem.")
                   else "shm_unlink(name)")
@@ -283,7 +343,7 @@ def posix_leaks(obs: Observation) -> list[Finding]:
                            f"POSIX objects have kernel persistence: they stay until someone calls {unlink}, "
                            f"even after every process closed them. Call {unlink} once no new process needs "
                            f"to open it (you may do it right after the last open). `ls {obj.path.rsplit('/', 1)[0]}` "
-                           "shows what is left."))
+                           "shows what is left.", origin=call.raw if call else ""))
     return out
 
 
@@ -292,6 +352,8 @@ def posix_leaks(obs: Observation) -> list[Finding]:
 def no_shmdt(obs: Observation) -> list[Finding]:
     out = []
     for r in obs.runs:
+        if r.language == "python":
+            continue   # a sysv_ipc segment lives as long as its object: detaching at exit is the idiom (docs/audit.md)
         exits = r.trace.exits()
         for pid in r.trace.pids():
             ex = exits.get(pid)
@@ -310,18 +372,23 @@ def no_shmdt(obs: Observation) -> list[Finding]:
                  ("how it ended", ex.raw)],
                 "Call shmdt(ptr) (Python: shm.detach()) when you are done with the segment, before exiting. "
                 "exit() and execve() detach silently, which hides the bug until the program grows a loop "
-                "or a long-running server that attaches again and again."))
+                "or a long-running server that attaches again and again.", origin=missing[0].raw))
     return out
 
 
 # ------------------------------------------------------------------ pipes
 
-def pipe_ends(obs: Observation) -> list[Finding]:
+def pipe_ends(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
     out = []
     for r in obs.runs:
-        held = audit_fds.unused_pipe_ends(r.trace)
+        hist = audit_fds.simulate(r.trace)
+        carried = {pipe for _, pipe, _ in hist.used}
         by_pid: dict[int, list[audit_fds.HeldEnd]] = {}
-        for h in held:
+        for h in hist.held:
+            if h.pipe.id not in carried:
+                continue   # nobody ever read or wrote it: no one can wait on it (multiprocessing's sentinel pipes)
+            if h.pid in hung and h.killed:
+                continue   # held when the audit killed it inside a hang, before it could use it
             by_pid.setdefault(h.pid, []).append(h)
         for pid, ends in by_pid.items():
             who = label(obs, pid)
@@ -350,7 +417,7 @@ def pipe_ends(obs: Observation) -> list[Finding]:
                 f"Close every pipe end a process does not use, right after fork(): here "
                 f"close({close_what or 'the unused fd'}). A reader sees end-of-file only when every write "
                 "end is closed, and a writer gets SIGPIPE only when every read end is closed, so a forgotten "
-                "end can make another process wait forever."))
+                "end can make another process wait forever.", origin=ends[0].pipe.raw))
     return out
 
 
@@ -380,6 +447,10 @@ def pipe_hangs(obs: Observation) -> list[Finding]:
             evidence.append(("every process when the run was stopped", obs.hang_report))
         culprits = ", ".join(sorted({p.who for p in others} | ({w.who} if not others or
                                                                   any(p.pid == w.pid for p in w.other_end) else set())))
+        last = {p.pid: _last_write(obs, p.pid, p.fd) for p in others}
+        if w.op == "read" and others and all(last.values()) and not any(p.pid == w.pid for p in w.other_end):
+            out.append(_end_kept(w, others, last, evidence))
+            continue
         out.append(Finding(
             "pipe-hang",
             f"{w.who} is blocked in {w.op}() on fd {w.fd} (pipe {w.inode}) forever: {cause}, so {effect}",
@@ -389,6 +460,31 @@ def pipe_hangs(obs: Observation) -> list[Finding]:
             f"{'waiting' if others else 'reading'}; then the {w.op} returns "
             f"{'0 (end-of-file)' if w.op == 'read' else 'with EPIPE / SIGPIPE'}."))
     return out
+
+
+def _last_write(obs: Observation, pid: int, fd: int) -> Syscall | None:
+    """The last successful write a process made through `fd` (None if it never wrote there)."""
+    run = run_of(obs, pid)
+    writes = [c for c in (run.trace.calls(pid=pid) if run else []) if c.name in ("write", "writev")
+              and _int(c.arg(0)) == fd and not c.failed and c.ret is not None]
+    return writes[-1] if writes else None
+
+
+def _end_kept(w: PipeWait, others: list[PeerEnd], last: dict[int, Syscall | None],
+              evidence: list[tuple[str, str]]) -> Finding:
+    """A reader waits for end-of-file that never comes: each writer wrote its last data and kept its end."""
+    names = ", ".join(p.who for p in others)
+    kept = "\n".join(f"{p.who}, fd {p.fd}: last write {last[p.pid].raw}\n  then {p.doing}, still holding it"
+                      for p in others)
+    return Finding(
+        "pipe-end-kept",
+        f"{w.who} waits in read() on fd {w.fd} for end-of-file that never comes: {names} wrote its last data "
+        f"and kept the write end open while it went on to wait for something else",
+        w.who, [("the writers' last writes, and what they did next", kept)] + evidence,
+        f"Close the write end as soon as the last write is done: close(fd) right after the writing loop in "
+        f"{names}. A reader sees end-of-file only when every write end is closed, and a process that keeps "
+        f"its end while it waits (pause, sleep, a long computation) keeps the reader waiting with it.",
+        origin=last[others[0].pid].raw)
 
 
 # ------------------------------------------------------------------ busy waiting
@@ -431,63 +527,91 @@ def _has_context(run: ProcessRun, pid: int, before: float) -> str | None:
     return None
 
 
+MIN_LOOP_CALLS = 3             # one nap, or a nap and a write, is a step, not a loop
+SPIN_WINDOWS = 2               # windows in a row of CPU without any system call before a process with no IPC is judged
+
+
+def _call_text(c: Syscall) -> str:
+    """`msgrcv() = -1 ENOMSG`; an unfinished or interrupted call shows no result (strace's ERESTART* is internal)."""
+    if c.ret is None or (c.errno or "").startswith("ERESTART"):
+        return f"{c.name}()"
+    return f"{c.name}() = {c.ret}" + (f" {c.errno}" if c.errno else "")
+
+
+def _poll_loop(w: Window, calls: list[Syscall]) -> bool:
+    """Polling, by the trace: only calls that moved nothing, at least MIN_LOOP_CALLS of them, and more
+    wake-ups a second than a blocked process makes (each finished call is one wake-up; ptrace stops are not)."""
+    wall = max(w.t1 - w.t0, 1e-6)
+    return (len(calls) >= MIN_LOOP_CALLS and all(_no_progress(c) for c in calls)
+            and (len(calls) / wall > MAX_WAKEUPS or w.cpu_ratio > MAX_CPU_RATIO))
+
+
 def busy_waits(obs: Observation) -> list[Finding]:
     out = []
-    worst: dict[int, tuple[Window, list[Syscall], str]] = {}
-    for w in obs.windows:
-        if w.exited or w.blocked:
-            continue
+    worst: dict[int, tuple[Window, list[Syscall], str | None, float]] = {}
+    spin_streak: dict[int, int] = {}
+    for w in sorted(obs.windows, key=lambda w: (w.pid, w.t0)):
         run = run_of(obs, w.pid)
-        if run is None:
-            continue
+        if run is None or w.exited or w.blocked:
+            spin_streak[w.pid] = 0
+            continue   # the probe's figures (which overcount wake-ups under ptrace) say it slept
         calls = [c for c in run.trace.calls(pid=w.pid) if w.t0 <= c.time <= w.t1]
-        if any(not _no_progress(c) for c in calls):
-            continue   # it did real work in this window
+        spinning = not calls and w.cpu_ratio > MAX_CPU_RATIO
+        spin_streak[w.pid] = spin_streak.get(w.pid, 0) + 1 if spinning else 0
         context = _has_context(run, w.pid, w.t0)
-        if not calls and context is None:
-            continue   # pure computation with no IPC in sight: not waiting on anything
-        if calls and context is None:
-            context = calls[0].raw
+        if spinning:
+            if context is None and spin_streak[w.pid] < SPIN_WINDOWS:
+                continue   # a short computation; keep watching
+        elif not _poll_loop(w, calls):
+            continue
+        rate = len(calls) / max(w.t1 - w.t0, 1e-6)
         prev = worst.get(w.pid)
-        if prev is None or w.cpu_ratio + w.wakeups_per_second / 1000 > prev[0].cpu_ratio + prev[0].wakeups_per_second / 1000:
-            worst[w.pid] = (w, calls, context)
-    for pid, (w, calls, context) in sorted(worst.items()):
-        who = label(obs, pid)
-        if calls:
-            names: dict[str, int] = {}
-            for c in calls:
-                key = f"{c.name}() = {c.ret}" + (f" {c.errno}" if c.errno else "")
-                names[key] = names.get(key, 0) + 1
-            how = "it polled in a loop: " + ", ".join(f"{n} x {k}" for k, n in
-                                                       sorted(names.items(), key=lambda kv: -kv[1]))
-            seen = _excerpt([c.raw for c in calls], 6)
-            run = run_of(obs, pid)
-            dropped = {k: n for k, n in (run.thinned if run else {}).items() if k[0] == pid}
-            if dropped:
-                how += " in the calls kept"
-                seen += "\n(the trace keeps one such failed poll per 10 ms; over the whole run " + ", ".join(
-                    f"{n} more {name}() = -1 {err}" for (_, name, err), n in sorted(dropped.items())) + " were dropped)"
-        else:
-            how = "it made no system call at all: it is spinning on memory (a flag in shared memory or a variable)"
-            seen = "(no system call in the window)"
-        if w.cpu_ratio > MAX_CPU_RATIO:
-            what = (f"{who} busy-waited: it kept {w.cpu_ratio:.0%} of a CPU busy (limit {MAX_CPU_RATIO:.0%}) "
-                    f"while it waited for {w.t1 - w.t0:.2f} s; {how}")
-        else:
-            what = (f"{who} polled instead of blocking: it woke up {w.wakeups_per_second:.0f} times a second "
-                    f"(limit {MAX_WAKEUPS:g}/s) while it waited for {w.t1 - w.t0:.2f} s, using {w.cpu_ratio:.0%} "
-                    f"of a CPU; {how}")
-        out.append(Finding(
-            "busy-wait", what, who,
-            [("CPU time against wall time while it waited (blocking probe)", w.describe),
-             ("its system calls in that window", seen),
-             ("what it was waiting on (set up before)", context or "?")],
-            "Let the kernel put the process to sleep until there is something to do: a blocking msgrcv() "
-            "(without IPC_NOWAIT), semop() on a semaphore the other process increments, read() on a pipe, "
-            "pause()/sigsuspend() for a signal, waitpid() without WNOHANG. A loop that checks a flag burns "
-            "a whole CPU and slows down the very process it is waiting for; a loop around a short "
-            "sleep still wakes up hundreds of times a second."))
+        if prev is None or w.cpu_ratio + rate / 1000 > prev[0].cpu_ratio + prev[3] / 1000:
+            worst[w.pid] = (w, calls, context or (calls[0].raw if calls else None), rate)
+    for pid, (w, calls, context, rate) in sorted(worst.items()):
+        out.append(_busy_finding(obs, pid, w, calls, context, rate, spin_streak))
     return out
+
+
+def _busy_finding(obs: Observation, pid: int, w: Window, calls: list[Syscall], context: str | None, rate: float,
+                  spin_streak: dict[int, int]) -> Finding:
+    who = label(obs, pid)
+    wall = w.t1 - w.t0
+    if calls:
+        names: dict[str, int] = {}
+        for c in calls:
+            names[_call_text(c)] = names.get(_call_text(c), 0) + 1
+        how = f"it polled in a loop, {len(calls)} calls in {wall:.2f} s: " + ", ".join(
+            f"{n} x {k}" for k, n in sorted(names.items(), key=lambda kv: -kv[1]))
+        seen = _excerpt([c.raw for c in calls], 6)
+        run = run_of(obs, pid)
+        dropped = {k: n for k, n in (run.thinned if run else {}).items() if k[0] == pid}
+        if dropped:
+            how += " in the calls kept"
+            seen += "\n(the trace keeps one such failed poll per 10 ms; over the whole run " + ", ".join(
+                f"{n} more {name}() = -1 {err}" for (_, name, err), n in sorted(dropped.items())) + " were dropped)"
+        certainty = CERTAIN
+    else:
+        how = ("it made no system call at all: it is spinning on memory (a flag in shared memory or a variable)"
+               + ("" if context else ", or computing"))
+        seen = "(no system call in the window)"
+        certainty = CERTAIN if context else LIKELY
+    if w.cpu_ratio > MAX_CPU_RATIO:
+        what = (f"{who} busy-waited: it kept {w.cpu_ratio:.0%} of a CPU busy (limit {MAX_CPU_RATIO:.0%}) "
+                f"for {wall:.2f} s; {how}")
+    else:
+        what = (f"{who} polled instead of blocking: {rate:.0f} system calls a second (limit {MAX_WAKEUPS:g}/s) "
+                f"for {wall:.2f} s, using {w.cpu_ratio:.0%} of a CPU; {how}")
+    return Finding(
+        "busy-wait", what, who,
+        [("CPU time against wall time in that window (blocking probe)", w.describe),
+         ("its system calls in that window (each finished call is one wake-up)", seen),
+         ("what it was waiting on (set up before)", context or "(no IPC object or signal handler: nothing in sight)")],
+        "Let the kernel put the process to sleep until there is something to do: a blocking msgrcv() "
+        "(without IPC_NOWAIT), semop() on a semaphore the other process increments, read() on a pipe, "
+        "pause()/sigsuspend() for a signal, waitpid() without WNOHANG. A loop that checks a flag burns "
+        "a whole CPU and slows down the very process it is waiting for; a loop around a short "
+        "sleep still wakes up hundreds of times a second.", certainty, origin=calls[0].raw if calls else (context or ""))
 
 
 # ------------------------------------------------------------------ zombies
@@ -538,6 +662,9 @@ def zombies(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
                 continue   # the parent went first: the child was adopted and reaped by init
             if _reaped(r.trace, parent, child, leaders) or _ignores_sigchld(r.trace, parent, cex.time):
                 continue
+            end = pex.time if pex is not None else max((e.time for e in r.trace.events), default=cex.time)
+            if end - cex.time < ZOMBIE_MIN_SECONDS and child not in obs.zombies_seen:
+                continue   # the parent ended right after it: init reaped it at once
             waits = [c.raw for c in r.trace.calls() if c.pid == parent and c.name in audit_fds.WAITS]
             lasted = (f"{pex.time - cex.time:.2f} s, until its parent ended" if pex is not None
                       else "until the end of the run")
@@ -551,7 +678,7 @@ def zombies(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
                 f"a zombie for {lasted}", label(obs, parent), evidence,
                 "Reap every child: waitpid(pid, &status, 0) (Python: os.waitpid(pid, 0)) once it should "
                 "have finished, or a SIGCHLD handler that loops on waitpid(-1, &s, WNOHANG). Each zombie "
-                "keeps a slot in the process table until its parent waits for it or exits."))
+                "keeps a slot in the process table until its parent waits for it or exits.", origin=fork.raw))
     return out
 
 
@@ -611,17 +738,154 @@ def ignored_errors(obs: Observation) -> list[Finding]:
                     f"Check every IPC call's result: if ({f.name}(...) == {result}) {{ perror(\"{f.name}\"); "
                     f"exit(1); }}. {f.errno} tells why it failed"
                     + (" (ENOENT: no object has that key yet; create it with IPC_CREAT, or start the "
-                       "program that creates it first)" if f.errno == "ENOENT" else "") + "."))
+                       "program that creates it first)" if f.errno == "ENOENT" else "") + ".", origin=f.raw))
+    return out
+
+
+# ------------------------------------------------------------------ crashes
+
+ERROR_SIGNALS = {"SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT", "SIGSYS", "SIGTRAP"}
+SIGNAL_HINT = {
+    "SIGSEGV": "a segmentation fault: a pointer to memory the process may not use (NULL, freed, out of bounds, "
+               "or the (void *) -1 of a failed shmat)",
+    "SIGBUS": "a bus error: memory past the end of a mapped file or shared-memory object",
+    "SIGFPE": "an arithmetic error, usually an integer division by zero",
+    "SIGABRT": "abort(), usually a failed assert() or the C library detecting heap corruption",
+}
+
+
+def _traceback(stderr: str) -> str | None:
+    i = stderr.rfind("Traceback (most recent call last):")
+    return stderr[i:].strip() if i >= 0 else None
+
+
+def crashes(obs: Observation) -> list[Finding]:
+    """A process killed by an error signal, or one that exited with a non-zero status (a Python traceback
+    among them); never the SIGTERM/SIGKILL the audit or the scenario sent."""
+    out = []
+    for r in obs.runs:
+        for pid, ex in sorted(r.trace.exits().items()):
+            who = label(obs, pid)
+            if ex.signal in ERROR_SIGNALS:
+                sig = [e.raw for e in r.trace.signals() if e.pid == pid and e.signal == ex.signal]
+                out.append(Finding(
+                    "crash", f"{who} was killed by {ex.signal}: {SIGNAL_HINT.get(ex.signal, 'a fatal error')}", who,
+                    [("the signal", sig[-1] if sig else ex.raw), ("how it ended", ex.raw),
+                     ("its last system calls", _excerpt([c.raw for c in r.trace.calls(pid=pid)][-5:]))],
+                    "Run it under a debugger to see the line: build with -g, then `gdb ./prog` and `run`, or "
+                    "`valgrind ./prog`. The last system calls above show how far it got.", origin=ex.raw))
+            elif ex.code not in (None, 0):
+                tb = _traceback(r.stderr) if pid == r.pid else None
+                if tb:
+                    last = tb.strip().splitlines()[-1]
+                    message = f"{who} died with a Python exception: {last}"
+                    hint = ("Read the traceback from the bottom up: the last line is the error, the lines above it "
+                            "the calls that led there. Catch the exception where the program can do something "
+                            "sensible (a missing queue: create it, or start the program that creates it first).")
+                    evidence = [("the traceback (stderr)", _excerpt(tb.splitlines(), 16)), ("how it ended", ex.raw)]
+                else:
+                    message = f"{who} exited with status {ex.code}, which means failure"
+                    err = (r.stderr.strip().splitlines() if pid == r.pid else [])[-5:]
+                    hint = ("A non-zero exit status tells the shell and the parent that the program failed. If "
+                            "that is intended (bad arguments, a missing object), print why on stderr; otherwise "
+                            "find the failing call in the evidence.")
+                    evidence = [("how it ended", ex.raw),
+                                ("its last system calls", _excerpt([c.raw for c in r.trace.calls(pid=pid)][-5:]))]
+                    if err:
+                        evidence.append(("the end of its stderr", "\n".join(err)))
+                out.append(Finding("crash", message, who, evidence, hint, origin=ex.raw))
+    return out
+
+
+# ------------------------------------------------------------------ hangs on semaphores and futexes
+
+HANG_CALLS = {"semop", "semtimedop", "futex"}
+FUTEX_PRIVATE = 128
+
+
+def _waits_for(p: StuckProcess) -> str:
+    if p.line:
+        return p.line
+    return f"{p.call}({', '.join(hex(a) for a in p.args[:4])})" + (f" at {p.wchan}" if p.wchan else "")
+
+
+def hangs(obs: Observation) -> list[Finding]:
+    """A process asleep in semop or a futex wait with no timeout, when every live process was asleep in an
+    untimed wait: nothing in the run can ever post the semaphore or wake the futex."""
+    live = obs.stuck
+    if not live or not all(p.asleep_untimed for p in live):
+        return []      # someone is running or in a timed sleep: it might still act
+    out = []
+    waiters = [p for p in live if p.call in HANG_CALLS]
+    for p in waiters:
+        others = [q for q in live if q.pid != p.pid]
+        if p.call == "futex":
+            private = bool(p.args and len(p.args) > 1 and p.args[1] & FUTEX_PRIVATE)
+            why = (("the futex is private to this process (FUTEX_PRIVATE) and the process has one thread, so no "
+                    "other process can ever wake it: a sem_t or mutex shared across fork() must live in shared "
+                    "memory (mmap MAP_SHARED|MAP_ANONYMOUS, or shm_open), and be initialised with pshared = 1")
+                   if private and p.threads == 1 else "every process that could wake it is itself waiting")
+            what = "a futex (a POSIX semaphore, mutex or condition variable)"
+        else:
+            why = ("no other process is left to post the semaphore" if not others else
+                   "every other process is itself waiting, so none can post it")
+            what = "a System V semaphore"
+        deadlock = [q for q in others if q.call in HANG_CALLS]
+        message = f"{p.who} waits for ever on {what}: {why}"
+        if deadlock:
+            message += "; " + ", ".join(q.who for q in deadlock) + " wait" + ("s" if len(deadlock) == 1 else "") + \
+                       " on semaphores too (a deadlock: each holds what another needs)"
+        evidence = [(f"the call {p.who} is stuck in", _waits_for(p))]
+        if others:
+            evidence.append(("every other live process and what it waits on",
+                             "\n".join(f"{q.who}: {_waits_for(q)}" for q in others)))
+        if obs.hang_report:
+            evidence.append(("every process when the run was stopped", obs.hang_report))
+        hint = ("Make sure every path that takes a lock gives it back (an early return or exit inside the critical "
+                "section loses the unlock; SEM_UNDO makes the kernel undo it when the process dies), and take "
+                "several locks in the same order in every process.") if p.call != "futex" or not deadlock else ""
+        if p.call == "futex":
+            hint = ("A semaphore used between processes must be in memory they share: sem_init(&s, 1, value) on a "
+                    "sem_t inside mmap(MAP_SHARED) or a shm segment, or a named semaphore (sem_open). A global "
+                    "sem_t is copied by fork(), so each process posts and waits on its own copy.")
+        out.append(Finding("hang", message, p.who, evidence, hint, origin=p.line))
+    return out
+
+
+# ------------------------------------------------------------------ Unix socket files
+
+_SUN_PATH = re.compile(r'sun_path="([^"]+)"')
+
+
+def sockets_left(obs: Observation) -> list[Finding]:
+    out = []
+    for path, detail in sorted(obs.sockets_left.items()):
+        binds = [(r, c) for r in obs.runs for c in r.trace.calls("bind") if not c.failed
+                 and (m := _SUN_PATH.search(c.arg(1))) and m.group(1) == path]
+        if not binds:
+            continue
+        run, call = binds[-1]
+        who = label(obs, call.pid)
+        out.append(Finding(
+            "uds-socket-left", f"{who} bound the Unix socket {path} and nobody removed the file: it is still in "
+                               "the file system after every process ended", who,
+            [("the bind that created it", call.raw), ("left behind", f"{path}  {detail}".strip())],
+            f"unlink(\"{path}\") when the server shuts down (and in its SIGTERM handler). A socket file outlives "
+            "its process, and the next bind() to the same path fails with EADDRINUSE. Many servers also "
+            "unlink the path just before bind().", origin=call.raw))
     return out
 
 
 # ------------------------------------------------------------------ all
 
 def audit(obs: Observation) -> list[Finding]:
-    hangs = pipe_hangs(obs)
+    stuck_hangs = hangs(obs)
+    pipes_stuck = pipe_hangs(obs)
     hung = {w.pid for w in obs.pipe_waits} | {p.pid for w in obs.pipe_waits for p in w.other_end}
-    hung = hung if hangs else set()
-    findings = (sysv_leaks(obs) + posix_leaks(obs) + no_shmdt(obs) + pipe_ends(obs) + hangs + busy_waits(obs)
-                + zombies(obs, hung) + ignored_errors(obs))
+    hung = hung if pipes_stuck else set()
+    in_hang = {p.pid for p in obs.stuck if any(f.process == p.who for f in stuck_hangs)}
+    findings = (crashes(obs) + stuck_hangs + pipes_stuck + sysv_leaks(obs, in_hang) + posix_leaks(obs)
+                + sockets_left(obs) + no_shmdt(obs) + pipe_ends(obs, in_hang) + busy_waits(obs)
+                + zombies(obs, hung | in_hang) + ignored_errors(obs))
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(findings, key=lambda f: order[f.kind])
+    return sorted(findings, key=lambda f: (f.certainty != CERTAIN, order[f.kind]))

@@ -207,7 +207,7 @@ def test_status_queries_in_a_loop_are_polling_not_progress():
                    for i in range(0, 500000, 1000))
     polling = Window(19, 32401.0, 32401.5, 0.02, 2000.0, False, False, "ratio 0.02")
     [f] = busy_waits(obs_of("19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f01\n" + stat, pid=19, windows=[polling]))
-    assert "polled instead of blocking" in f.message and "2000 times a second" in f.message
+    assert "polled instead of blocking" in f.message and "2000 system calls a second" in f.message
 
 
 def test_a_writer_blocked_on_a_full_pipe_whose_reader_is_idle_is_a_hang():
