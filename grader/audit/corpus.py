@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from grader import dockerenv, image
 from grader.audit.models import AuditReport
 from grader.audit.sandbox import run_cases
 from grader.audit.scenario import Case, command_case, load_scenario
@@ -44,9 +45,12 @@ def case_of(corpus: Path, name: str) -> Case:
 
 def run_corpus(corpus: Path, selected: list[str], client=None, containers: int = 2) -> dict[str, AuditReport]:
     """Audit every selected case; the cases are dealt round-robin to `containers` containers run side by side."""
+    client = client or dockerenv.client()
+    tag = image.ensure_image(client)
     shares = [selected[i::containers] for i in range(containers) if selected[i::containers]]
     with ThreadPoolExecutor(len(shares)) as pool:
-        results = pool.map(lambda share: run_cases([case_of(corpus, n) for n in share], client=client), shares)
+        results = pool.map(lambda share: run_cases([case_of(corpus, n) for n in share], client=client, tag=tag),
+                           shares)
         return {n: r for share, reports in zip(shares, results) for n, r in zip(share, reports)}
 
 

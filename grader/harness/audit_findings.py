@@ -137,6 +137,7 @@ class StuckProcess:
     blocked: bool = False      # the probe: no CPU used, asleep
     threads: int = 1
     line: str = ""             # its unfinished trace line, when traced
+    mapping: str = ""          # for a futex: the /proc/PID/maps line holding the futex word
 
     @property
     def asleep_untimed(self) -> bool:
@@ -820,11 +821,15 @@ def hangs(obs: Observation) -> list[Finding]:
     for p in waiters:
         others = [q for q in live if q.pid != p.pid]
         if p.call == "futex":
-            private = bool(p.args and len(p.args) > 1 and p.args[1] & FUTEX_PRIVATE)
-            why = (("the futex is private to this process (FUTEX_PRIVATE) and the process has one thread, so no "
-                    "other process can ever wake it: a sem_t or mutex shared across fork() must live in shared "
-                    "memory (mmap MAP_SHARED|MAP_ANONYMOUS, or shm_open), and be initialised with pshared = 1")
-                   if private and p.threads == 1 else "every process that could wake it is itself waiting")
+            flag_private = bool(len(p.args) > 1 and p.args[1] & FUTEX_PRIVATE)
+            memory_private = p.mapping.split()[1:2] and p.mapping.split()[1].endswith("p")
+            if p.threads == 1 and (flag_private or memory_private):
+                where = ("the wait is FUTEX_PRIVATE" if flag_private else
+                         f"the futex word is in private memory ({p.mapping}): after fork() each process has its "
+                         "own copy")
+                why = (f"{where}, and the process has one thread, so no other process can ever wake it")
+            else:
+                why = "every process that could wake it is itself waiting"
             what = "a futex (a POSIX semaphore, mutex or condition variable)"
         else:
             why = ("no other process is left to post the semaphore" if not others else

@@ -288,7 +288,8 @@ class ScenarioRunner:
         return StuckProcess(pid, self._label(pid), st.state if st else "?",
                             procfs.SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}") if nr is not None else "", args,
                             procfs.read_wchan(pid), window is not None and window.cpu_ratio <= blocking.MAX_CPU_RATIO,
-                            int(status.get("Threads", "1") or 1), unfinished[-1].raw if unfinished else "")
+                            int(status.get("Threads", "1") or 1), unfinished[-1].raw if unfinished else "",
+                            _mapping(pid, args[0]) if nr == 202 and args else "")
 
     # ------------------------------------------------------------ the end
     def _label(self, pid: int) -> str:
@@ -447,6 +448,19 @@ def _syscall_args(pid: int) -> tuple[int | None, list[int]]:
         return int(parts[0]), [int(a, 16) for a in parts[1:7]]
     except ValueError:
         return int(parts[0]), []
+
+
+def _mapping(pid: int, address: int) -> str:
+    """The /proc/PID/maps line of the mapping that holds `address` ('' if none)."""
+    try:
+        with open(f"{procfs.PROC}/{pid}/maps") as f:
+            for line in f:
+                lo, _, hi = line.split(" ", 1)[0].partition("-")
+                if int(lo, 16) <= address < int(hi, 16):
+                    return line.strip()
+    except (OSError, ValueError):
+        pass
+    return ""
 
 
 def _root_pid(trace: Trace) -> int | None:
