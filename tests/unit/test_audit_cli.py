@@ -122,7 +122,7 @@ def test_container_answer_is_validated_and_rendered():
     doc = json.loads(render_json(report))
     assert doc["clean"] is False and doc["findings"][0]["evidence"][0]["label"] == "the creating call"
     md = render_markdown(report)
-    assert "| shm-leak | leak (pid 12) | shared-memory segment left in the kernel |" in md
+    assert "| shm-leak | certain | leak (pid 12) | shared-memory segment left in the kernel |" in md
     assert "````text" in md      # the evidence holds ``` so the fence is longer
     with pytest.raises(AuditError):
         parse_output(b"not json\n", 1)
