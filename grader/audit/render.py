@@ -120,4 +120,4 @@ def render_markdown(report: AuditReport) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-FORMATS = ("terminal", "json", "markdown")
+FORMATS = ("terminal", "json", "markdown", "sarif")
