@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .fdreplay import replay_pipe_ends
 from .trace import ExitEvent, Syscall, Trace
 
 CLONES = {"clone", "clone3", "fork", "vfork"}
@@ -29,13 +30,6 @@ class PipeInfo:
     pid: int                   # the process that created it
     fds: tuple[int, int]       # (read fd, write fd) in the creator
     raw: str                   # the pipe()/pipe2() trace line
-
-
-@dataclass
-class _End:
-    pipe: int
-    side: str                  # "read" or "write"
-    cloexec: bool = False
 
 
 @dataclass
@@ -68,132 +62,74 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _pipe_fds(call: Syscall) -> tuple[int, int] | None:
-    text = call.arg(0).strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        return None
-    parts = [_int(p) for p in text[1:-1].split(",")]
-    if len(parts) != 2 or None in parts:
-        return None
-    return parts[0], parts[1]
-
-
 def blocking_wait(call: Syscall) -> bool:
     """wait4/waitid without WNOHANG: the process sits there until a child changes state."""
     return call.name in WAITS and "WNOHANG" not in " ".join(call.args)
 
 
+def _leaders(trace: Trace) -> dict[int, int]:
+    """thread id -> the process (thread-group leader) it belongs to."""
+    parent = {e.ret: e.pid for e in trace.calls() if e.name in CLONES and e.ret and e.ret > 0
+              and "CLONE_THREAD" in " ".join(e.args)}
+    out = {}
+    for tid in parent:
+        lead = tid
+        while lead in parent:
+            lead = parent[lead]
+        out[tid] = lead
+    return out
+
+
+def _got(end, tp) -> str:
+    call = end.got_by
+    if call is end.pipe.call and end.pid == end.pipe.pid:
+        return f"created it: {call.raw}"
+    if call.name in CLONES:
+        return f"inherited from pid {tp.parents.get(end.pid, call.pid)}: {call.raw}"
+    return f"duplicated it: {call.raw}"
+
+
 def simulate(trace: Trace) -> FdHistory:
+    """Who held which end and used it, from the trace model's one replay (fdreplay)."""
+    tp = replay_pipe_ends(trace)
     hist = FdHistory()
-    origin: dict[int, tuple[int, bool, bool, Syscall]] = {}   # child -> (parent, shares fds, thread, call)
-    for e in trace.events:
-        if isinstance(e, Syscall) and e.name in CLONES and e.ret and e.ret > 0:
-            text = " ".join(e.args)
-            origin[e.ret] = (e.pid, "CLONE_FILES" in text, "CLONE_THREAD" in text, e)
-
-    tables: dict[int, dict[int, _End]] = {}
-    leader: dict[int, int] = {}
-    got: dict[tuple[int, int, str], str] = {}                  # (process, pipe, side) -> how it got it
-    held_at: dict[tuple[int, int, str], tuple[str, str, list[int]]] = {}  # first judgement point holding it
-
-    def table(pid: int) -> dict[int, _End]:
-        if pid not in tables:
-            parent = origin.get(pid)
-            if parent is None:
-                tables[pid] = {}
-                leader[pid] = pid
-            else:
-                ppid, shares, thread, call = parent
-                ptable = table(ppid)
-                tables[pid] = ptable if shares else {fd: _End(e.pipe, e.side, e.cloexec) for fd, e in ptable.items()}
-                leader[pid] = leader[ppid] if thread else pid
-                if not thread:
-                    for end in ptable.values():
-                        got.setdefault((pid, end.pipe, end.side), f"inherited from pid {ppid}: {call.raw}")
-        return tables[pid]
-
-    def judge(pid: int, when: str, raw: str) -> None:
+    for p in tp.pipes:
+        hist.pipes[p.number] = PipeInfo(p.number, p.pid, (p.read_fd, p.write_fd), p.call.raw)
+    leader = _leaders(trace)
+    got: dict[tuple[int, int, str], tuple[int, str]] = {}
+    held_at: dict[tuple[int, int, str], tuple[str, str, list[int], bool]] = {}
+    for end in tp.ends:
+        key = (leader.get(end.pid, end.pid), end.pipe.number, end.access)
+        if key not in got or end.seq < got[key][0]:
+            got[key] = (end.seq, _got(end, tp))
+    for pid, events in tp.calls_by_pid.items():
         proc = leader.get(pid, pid)
-        for fd, end in sorted(table(pid).items()):
-            key = (proc, end.pipe, end.side)
-            if key not in held_at:
-                held_at[key] = (when, raw, [])
-            if held_at[key][0] == when and held_at[key][1] == raw:
-                held_at[key][2].append(fd)
-
-    for e in trace.events:
-        t = table(e.pid)
-        proc = leader[e.pid]
-        if isinstance(e, ExitEvent):
-            if proc == e.pid:
-                judge(e.pid, "when it ended" if e.code is None else "when it exited", e.raw)
-            continue
-        if not isinstance(e, Syscall):
-            continue
-        name = e.name
-        if name in ("pipe", "pipe2") and e.ret == 0:
-            fds = _pipe_fds(e)
-            if fds:
-                info = PipeInfo(len(hist.pipes) + 1, e.pid, fds, e.raw)
-                hist.pipes[info.id] = info
-                cloexec = "O_CLOEXEC" in e.arg(1)
-                t[fds[0]] = _End(info.id, "read", cloexec)
-                t[fds[1]] = _End(info.id, "write", cloexec)
-                got[(proc, info.id, "read")] = got[(proc, info.id, "write")] = f"created it: {e.raw}"
-        elif name in CLONES and e.ret and e.ret > 0:
-            table(e.ret)            # snapshot the table as it is at the fork
-        elif name == "close":
-            fd = _int(e.arg(0))
-            if fd is not None:
-                t.pop(fd, None)
-        elif name in ("dup", "dup2", "dup3") and not e.failed and e.ret is not None:
-            old = _int(e.arg(0))
-            new = e.ret
-            if old == new:
+        for seq, e in enumerate(events):
+            if isinstance(e, ExitEvent):
+                if proc != pid:
+                    continue
+                when, killed = ("when it ended", True) if e.code is None else ("when it exited", False)
+            elif e.name in USES:
+                for i in USES[e.name]:
+                    fd = _int(e.arg(i))
+                    for end in tp.held_at(pid, seq):
+                        if end.fd == fd:
+                            hist.used.add((proc, end.pipe.number, end.access))
                 continue
-            if old in t:
-                t[new] = _End(t[old].pipe, t[old].side, name == "dup3" and "O_CLOEXEC" in e.arg(2))
+            elif blocking_wait(e):
+                when, killed = f"while it waited for a child in {e.name}()", False
             else:
-                t.pop(new, None)
-        elif name == "fcntl" and not e.failed:
-            fd, cmd = _int(e.arg(0)), e.arg(1)
-            if cmd in ("F_DUPFD", "F_DUPFD_CLOEXEC") and e.ret is not None:
-                if fd in t:
-                    t[e.ret] = _End(t[fd].pipe, t[fd].side, cmd == "F_DUPFD_CLOEXEC")
-                else:
-                    t.pop(e.ret, None)
-            elif cmd == "F_SETFD" and fd in t:
-                t[fd].cloexec = "FD_CLOEXEC" in e.arg(2) or _int(e.arg(2)) == 1
-        elif name == "ioctl" and not e.failed:
-            fd = _int(e.arg(0))
-            if fd in t and e.arg(1) in ("FIOCLEX", "FIONCLEX"):
-                t[fd].cloexec = e.arg(1) == "FIOCLEX"
-        elif name == "close_range" and not e.failed:
-            lo, hi = _int(e.arg(0)), _int(e.arg(1))
-            if lo is None or hi is None:
                 continue
-            for fd in [fd for fd in t if lo <= fd <= hi]:
-                if "CLOSE_RANGE_CLOEXEC" in e.arg(2):
-                    t[fd].cloexec = True
-                else:
-                    del t[fd]
-        elif name in ("execve", "execveat") and e.ret == 0:
-            for fd in [fd for fd, end in t.items() if end.cloexec]:
-                del t[fd]
-        elif name in USES:
-            for i in USES[name]:
-                fd = _int(e.arg(i))
-                if fd in t:
-                    hist.used.add((proc, t[fd].pipe, t[fd].side))
-        elif blocking_wait(e):
-            judge(e.pid, f"while it waited for a child in {name}()", e.raw)
-
-    for (proc, pipe, side), (when, raw, fds) in sorted(held_at.items()):
+            for end in sorted(tp.held_at(pid, seq), key=lambda x: x.fd):
+                key = (proc, end.pipe.number, end.access)
+                first = held_at.setdefault(key, (when, e.raw, [], killed))
+                if first[0] == when and first[1] == e.raw:
+                    first[2].append(end.fd)
+    for (proc, pipe, side), (when, raw, fds, killed) in sorted(held_at.items()):
         if (proc, pipe, side) in hist.used:
             continue
         hist.held.append(HeldEnd(proc, hist.pipes[pipe], side, fds, when, raw,
-                                 got.get((proc, pipe, side), "(how it got it is not in the trace)"),
-                                 when == "when it ended"))
+                                 got.get((proc, pipe, side), (0, "(how it got it is not in the trace)"))[1], killed))
     return hist
 
 

@@ -117,7 +117,7 @@ class Observation:
     hang_report: str | None = None
     sigterm: dict[str, str] = field(default_factory=dict)        # run name -> why the audit sent SIGTERM
     end_reason: str = ""
-    stuck: list["StuckProcess"] = field(default_factory=list)    # every live process when the run was stopped
+    stuck: list[StuckProcess] = field(default_factory=list)    # every live process when the run was stopped
     sockets_left: dict[str, str] = field(default_factory=dict)   # socket file path (as bound) -> lstat detail
     sent: dict[str, set[str]] = field(default_factory=dict)      # run name -> signals the scenario sent it
 
@@ -869,7 +869,7 @@ def sockets_left(obs: Observation) -> list[Finding]:
                  and (m := _SUN_PATH.search(c.arg(1))) and m.group(1) == path]
         if not binds:
             continue
-        run, call = binds[-1]
+        call = binds[-1][1]
         who = label(obs, call.pid)
         out.append(Finding(
             "uds-socket-left", f"{who} bound the Unix socket {path} and nobody removed the file: it is still in "

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 
 from . import blocking, diagnose, pipes, procfs
 from . import trace as tracemod
-from .audit_findings import Observation, PeerEnd, PipeWait, PosixObject, ProcessRun, StuckProcess, Window
+from .audit_findings import (
+    Observation,
+    PeerEnd,
+    PipeWait,
+    PosixObject,
+    ProcessRun,
+    StuckProcess,
+    Window,
+)
 from .context import CheckContext
 from .spawn import DEFAULT_TRACE, Run
 from .trace import Trace
