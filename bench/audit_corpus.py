@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.audit import corpus  # noqa: E402
+from grader.audit.host import corpus  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "audit_corpus"
 

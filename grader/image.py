@@ -33,8 +33,11 @@ class ImageError(RuntimeError):
 
 def _context_files() -> list[tuple[str, Path]]:
     """(path in build context, file on disk), sorted, for hashing and building."""
-    files = [("Dockerfile", paths.DOCKERFILE), ("grader/__init__.py", paths.HARNESS_PACKAGE.parent / "__init__.py")]
-    for root, name in ((paths.HARNESS_PACKAGE, "grader/harness"), (paths.ASSIGNMENTS, "assignments")):
+    grader = paths.HARNESS_PACKAGE.parent
+    files = [("Dockerfile", paths.DOCKERFILE), ("grader/__init__.py", grader / "__init__.py"),
+             ("grader/audit/__init__.py", grader / "audit" / "__init__.py")]
+    for root, name in ((paths.HARNESS_PACKAGE, "grader/harness"), (grader / "audit" / "container", "grader/audit/container"),
+                       (paths.ASSIGNMENTS, "assignments")):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in _IMAGE_EXCLUDES and not d.startswith("."))
             for f in sorted(filenames):

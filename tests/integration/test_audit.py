@@ -1,7 +1,7 @@
 """`grade audit` on its test corpus, in real containers.
 
 tests/audit_corpus/NAME/manifest.yaml labels each program with the findings the audit must
-report (see grader.audit.corpus). The goal of issue 15 is asserted on the whole corpus:
+report (see grader.audit.host.corpus). The goal of issue 15 is asserted on the whole corpus:
 at least 80% of the labelled bugs found, at most one false finding overall, and no finding
 on a correct program. The cases run in two containers side by side (about a minute);
 bench/audit_corpus.py repeats the run to check determinism on a busy machine.
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.audit import corpus, main
-from grader.harness.audit_findings import KINDS
+from grader.audit import main
+from grader.audit.host import corpus
+from grader.audit.container.findings import KINDS
 
 CORPUS = Path(__file__).resolve().parents[1] / "audit_corpus"
 NAMES = corpus.names(CORPUS)

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from grader.audit import main
-from grader.audit.cli import split_argv
-from grader.audit.models import AuditReport
-from grader.audit.render import render_json, render_markdown, summary_line
-from grader.audit.sandbox import AuditError, parse_output, stage
-from grader.audit.scenario import command_case, load_scenario
+from grader.audit.host.cli import split_argv
+from grader.audit.host.models import AuditReport
+from grader.audit.host.render import render_json, render_markdown, summary_line
+from grader.audit.host.sandbox import AuditError, parse_output, stage
+from grader.audit.host.scenario import command_case, load_scenario
 from grader.yamlfile import ConfigError
 
 GOOD = """\

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import jsonschema
 
-from grader.audit.models import AuditReport
-from grader.audit.sarif import render_sarif
+from grader.audit.host.models import AuditReport
+from grader.audit.host.sarif import render_sarif
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
 LEAK_C = """#include <sys/shm.h>

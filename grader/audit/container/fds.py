@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .fdreplay import replay_pipe_ends
-from .trace import ExitEvent, Syscall, Trace
+from grader.harness.fdreplay import replay_pipe_ends
+from grader.harness.trace import ExitEvent, Syscall, Trace
 
 CLONES = {"clone", "clone3", "fork", "vfork"}
 WAITS = {"wait4", "waitid"}

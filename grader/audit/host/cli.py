@@ -16,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from grader.audit import render, sarif
-from grader.audit.sandbox import AuditError, run_cases
-from grader.audit.scenario import DEFAULT_TIME_LIMIT, command_case, load_scenario
+from grader.audit.host import render, sarif
+from grader.audit.host.sandbox import AuditError, run_cases
+from grader.audit.host.scenario import DEFAULT_TIME_LIMIT, command_case, load_scenario
 from grader.dockerenv import DockerUnavailable
 from grader.image import ImageError
 from grader.report._text import one_line

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.audit.models import AuditReport, Finding
+from grader.audit.host.models import AuditReport, Finding
 from grader.report._text import fence, md_inline, one_line, visible
 
 _INDENT = "    "

@@ -21,9 +21,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import blocking, diagnose, pipes, procfs
-from . import trace as tracemod
-from .audit_findings import (
+from grader.harness import blocking, diagnose, pipes, procfs
+from grader.harness import trace as tracemod
+from grader.audit.container.findings import (
     Observation,
     PeerEnd,
     PipeWait,
@@ -32,9 +32,9 @@ from .audit_findings import (
     StuckProcess,
     Window,
 )
-from .context import CheckContext
-from .spawn import DEFAULT_TRACE, Run
-from .trace import Trace
+from grader.harness.context import CheckContext
+from grader.harness.spawn import DEFAULT_TRACE, Run
+from grader.harness.trace import Trace
 
 # The default set, plus what the audit judges: pipe reads, fd bookkeeping,
 # POSIX objects, naps and yields (busy-wait evidence).

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import audit_fds, blocking
-from .procfs import IpcObject
-from .trace import SignalEvent, Syscall, Trace
+from grader.audit.container import fds as audit_fds
+from grader.harness import blocking
+from grader.harness.procfs import IpcObject
+from grader.harness.trace import SignalEvent, Syscall, Trace
 
 # The order findings are reported in.
 KINDS = ("crash", "hang", "pipe-hang", "pipe-end-kept", "shm-leak", "msg-leak", "sem-leak", "posix-leak",

@@ -18,11 +18,11 @@ import os
 import sys
 import time
 
-from . import build
-from .audit_findings import audit as judge
-from .audit_run import POSIX_DIRS, ScenarioRunner, _listdir, remove_posix_objects
-from .context import CheckContext
-from .spawn import Identity
+from grader.harness import build
+from grader.audit.container.findings import audit as judge
+from grader.audit.container.run import POSIX_DIRS, ScenarioRunner, _listdir, remove_posix_objects
+from grader.harness.context import CheckContext
+from grader.harness.spawn import Identity
 
 OUTPUT_TAIL = 4000
 VERSION = 1
