@@ -27,7 +27,8 @@ def summary_line(report: AuditReport) -> str:
     if report.error:
         return f"the audit could not run: {one_line(report.error)}"
     if not report.findings:
-        return "no findings: no leak, stray pipe end, busy wait, zombie or ignored IPC error was observed"
+        return ("no findings: no crash, hang, leak, stray pipe end or socket file, busy wait, zombie or ignored "
+                "IPC error was observed")
     kinds: dict[str, int] = {}
     for f in report.findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
@@ -63,9 +64,9 @@ def render_terminal(report: AuditReport, console: Console) -> None:
                           Text(one_line(p.exit)))
         console.print(table)
     if report.end_reason:
-        console.print(Text(f"Run: {one_line(report.end_reason)}", style="dim"))
+        console.print(Text(f"Run: {one_line(report.end_reason)}", style="dim"), soft_wrap=True)
     for note in report.notes:
-        console.print(Text(f"Note: {one_line(note)}", style="dim"))
+        console.print(Text(f"Note: {one_line(note)}", style="dim"), soft_wrap=True)
     for step in report.build:
         if not step.ok:
             console.print(Text(f"BUILD FAILED {one_line(step.source)}", style="bold red"))
@@ -80,7 +81,7 @@ def render_terminal(report: AuditReport, console: Console) -> None:
         console.print(head, soft_wrap=True)
         console.print(Text(textwrap.indent(finding_text(f), "      ")), soft_wrap=True)
     style = "red" if report.findings or report.error else "green"
-    console.print(Text(summary_line(report), style=f"bold {style}"))
+    console.print(Text(summary_line(report), style=f"bold {style}"), soft_wrap=True)
 
 
 # ------------------------------------------------------------------ JSON
