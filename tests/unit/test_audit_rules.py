@@ -123,3 +123,12 @@ def test_a_child_that_outlives_its_parent_by_microseconds_is_not_a_zombie():
     quick = (f"37    09:00:00.000001 {FORK} = 38\n38    09:00:00.000100 +++ exited with 0 +++\n"
              "37    09:00:00.000300 +++ exited with 0 +++\n")
     assert zombies(obs_of(quick, pid=37)) == []
+
+
+def test_a_spinner_starved_of_cpu_on_a_busy_machine_still_counts_by_its_runnable_state():
+    shm = "19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f695b07c000\n"
+    starved = Window(19, 32401.0, 32401.5, 0.06, 40.0, False, False, "probe", runnable=0.95)
+    asleep_then_woken = Window(19, 32401.0, 32401.5, 0.06, 40.0, False, False, "probe", runnable=0.2)
+    [f] = busy_waits(obs_of(shm, pid=19, windows=[starved]))
+    assert "95% of the samples" in f.message
+    assert busy_waits(obs_of(shm, pid=19, windows=[asleep_then_woken])) == []

@@ -78,6 +78,7 @@ class Window:
     blocked: bool
     exited: bool
     describe: str = ""
+    runnable: float = 0.0      # share of samples in state R (running or waiting for a CPU on a busy machine)
 
 
 @dataclass
@@ -530,6 +531,7 @@ def _has_context(run: ProcessRun, pid: int, before: float) -> str | None:
 
 
 MIN_LOOP_CALLS = 3             # one nap, or a nap and a write, is a step, not a loop
+MIN_RUNNABLE = 0.8             # on a loaded machine a spinner gets little CPU, but it is always runnable
 SPIN_WINDOWS = 2               # windows in a row of CPU without any system call before a process with no IPC is judged
 
 
@@ -558,7 +560,7 @@ def busy_waits(obs: Observation) -> list[Finding]:
             spin_streak[w.pid] = 0
             continue   # the probe's figures (which overcount wake-ups under ptrace) say it slept
         calls = [c for c in run.trace.calls(pid=w.pid) if w.t0 <= c.time <= w.t1]
-        spinning = not calls and w.cpu_ratio > MAX_CPU_RATIO
+        spinning = not calls and (w.cpu_ratio > MAX_CPU_RATIO or w.runnable >= MIN_RUNNABLE)
         spin_streak[w.pid] = spin_streak.get(w.pid, 0) + 1 if spinning else 0
         context = _has_context(run, w.pid, w.t0)
         if spinning:
@@ -601,6 +603,9 @@ def _busy_finding(obs: Observation, pid: int, w: Window, calls: list[Syscall], c
     if w.cpu_ratio > MAX_CPU_RATIO:
         what = (f"{who} busy-waited: it kept {w.cpu_ratio:.0%} of a CPU busy (limit {MAX_CPU_RATIO:.0%}) "
                 f"for {wall:.2f} s; {how}")
+    elif not calls:
+        what = (f"{who} busy-waited: it was running or waiting for a CPU in {w.runnable:.0%} of the samples "
+                f"for {wall:.2f} s, never asleep (it got {w.cpu_ratio:.0%} of a CPU on this busy machine); {how}")
     else:
         what = (f"{who} polled instead of blocking: {rate:.0f} system calls a second (limit {MAX_WAKEUPS:g}/s) "
                 f"for {wall:.2f} s, using {w.cpu_ratio:.0%} of a CPU; {how}")

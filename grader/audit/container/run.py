@@ -136,7 +136,8 @@ class _Monitor:
             with self.lock:
                 for pid, (t0, t1, s) in results.items():
                     w = Window(pid, t0, t1, s.cpu_ratio, s.wakeups_per_second, s.blocked, s.exited,
-                               s.describe() if not s.exited else "")
+                               s.describe() if not s.exited else "",
+                               s.states.get("R", 0) / s.samples if s.samples else 0.0)
                     self.windows.append(w)
                     self.latest[pid] = w
                 self.rounds += 1
