@@ -5,7 +5,7 @@ parent's table as it was at the fork. `pipe`/`pipe2` add both ends, `dup*` and
 `fcntl(F_DUPFD*)` copy an entry, `close`/`close_range` drop entries, a successful
 `execve` drops the close-on-exec ones, and an exit drops them all. Threads
 (CLONE_FILES) are treated like processes. Used by the pipe checks
-(`pipes.traced_pipe_ends`) and by the audit (`audit_fds`), so both read the same
+(`pipes.traced_pipe_ends`) and by the audit (`grader.audit.container.fds`), so both read the same
 history from a trace. Pure: it reads only a parsed `trace.Trace`.
 """
 from __future__ import annotations

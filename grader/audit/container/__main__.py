@@ -1,6 +1,6 @@
 """Entry point inside the container for `grade audit`: audit one or more staged cases, print one JSON document.
 
-    python3 -m grader.harness.audit /submission/CASE [/submission/CASE ...]
+    python3 -m grader.audit.container /submission/CASE [/submission/CASE ...]
 
 Each CASE folder holds `audit.json` (the scenario, already validated on the
 host) and the source files it names. Sources are built as assignments are

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from grader.audit.container import fds as audit_fds
+from grader.audit.container import fds as fd_history
 from grader.harness import blocking
 from grader.harness.procfs import IpcObject
 from grader.harness.trace import SignalEvent, Syscall, Trace
@@ -39,7 +39,7 @@ TITLES = {
     "ignored-ipc-error": "failed IPC call whose result was used anyway",
 }
 
-CLONES = audit_fds.CLONES
+CLONES = fd_history.CLONES
 MAX_CPU_RATIO = getattr(blocking, "MAX_CPU_RATIO", 0.10)
 MAX_WAKEUPS = getattr(blocking, "MAX_WAKEUPS_PER_SECOND", 5.0)
 MAX_EXCERPT = 10
@@ -384,9 +384,9 @@ def no_shmdt(obs: Observation) -> list[Finding]:
 def pipe_ends(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
     out = []
     for r in obs.runs:
-        hist = audit_fds.simulate(r.trace)
+        hist = fd_history.simulate(r.trace)
         carried = {pipe for _, pipe, _ in hist.used}
-        by_pid: dict[int, list[audit_fds.HeldEnd]] = {}
+        by_pid: dict[int, list[fd_history.HeldEnd]] = {}
         for h in hist.held:
             if h.pipe.id not in carried:
                 continue   # nobody ever read or wrote it: no one can wait on it (multiprocessing's sentinel pipes)
@@ -509,7 +509,7 @@ def _no_progress(c: Syscall) -> bool:
     if c.name in ("shmctl", "msgctl", "semctl") and not c.failed and \
             any(a.strip() in QUERY_CMDS for a in c.args[1:3]):
         return True
-    if c.name in audit_fds.WAITS and "WNOHANG" in " ".join(c.args) and c.ret == 0:
+    if c.name in fd_history.WAITS and "WNOHANG" in " ".join(c.args) and c.ret == 0:
         return True
     if c.name == "kill" and c.arg(1) == "0":
         return True
@@ -672,7 +672,7 @@ def zombies(obs: Observation, hung: set[int] = frozenset()) -> list[Finding]:
             end = pex.time if pex is not None else max((e.time for e in r.trace.events), default=cex.time)
             if end - cex.time < ZOMBIE_MIN_SECONDS and child not in obs.zombies_seen:
                 continue   # the parent ended right after it: init reaped it at once
-            waits = [c.raw for c in r.trace.calls() if c.pid == parent and c.name in audit_fds.WAITS]
+            waits = [c.raw for c in r.trace.calls() if c.pid == parent and c.name in fd_history.WAITS]
             lasted = (f"{pex.time - cex.time:.2f} s, until its parent ended" if pex is not None
                       else "until the end of the run")
             evidence = [("the fork", fork.raw), ("the child's exit", cex.raw),

@@ -9,7 +9,7 @@ process has ended, when everything left is blocked with nothing scheduled
 sleeping on a pipe are examined (who holds the other end, and is it idle?);
 processes still running get SIGTERM, then SIGKILL; and what is left in the
 IPC namespace, /dev/shm and /dev/mqueue is recorded. The verdicts are made
-afterwards, from this Observation, by audit_findings.
+afterwards, from this Observation, by findings (grader.audit.container.findings).
 """
 from __future__ import annotations
 
