@@ -2,7 +2,8 @@
 
 Each process's own calls are replayed in order; a child starts with a copy of its
 parent's table as it was at the fork. `pipe`/`pipe2` add both ends, `dup*` and
-`fcntl(F_DUPFD*)` copy an entry, `close`/`close_range` drop entries, a successful
+`fcntl(F_DUPFD*)` copy an entry, `fcntl(F_SETFD)`/`ioctl(FIOCLEX)` set close-on-exec,
+`close`/`close_range` drop entries, a successful
 `execve` drops the close-on-exec ones, and an exit drops them all. Threads
 (CLONE_FILES) are treated like processes. Used by the pipe checks
 (`pipes.traced_pipe_ends`) and by the audit (`grader.audit.container.fds`), so both read the same
@@ -110,6 +111,10 @@ def replay_pipe_ends(trace: Trace, root: int | None = None) -> TracedPipes:
                     gain(ev.ret, table[fd], ev, seq, cmd == "F_DUPFD_CLOEXEC")
                 elif cmd == "F_SETFD" and fd in table:
                     table[fd].cloexec = "FD_CLOEXEC" in ev.arg(2) or ev.arg(2).strip() == "1"
+            elif name == "ioctl" and ok and ev.arg(1) in ("FIOCLEX", "FIONCLEX"):
+                fd = _int(ev.arg(0))
+                if fd in table:
+                    table[fd].cloexec = ev.arg(1) == "FIOCLEX"
             elif name in ("execve", "execveat") and ev.ret == 0:
                 for fd in [f for f, e in table.items() if e.cloexec]:
                     lose(fd, ev, "exec", seq)
