@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ def main() -> int:
     ap.add_argument("names", nargs="*")
     args = ap.parse_args()
     selected = args.names or corpus.names(CORPUS)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally below: stop the burners
     stop = multiprocessing.Event()
     burners = [] if args.no_load else [multiprocessing.Process(target=_burn, args=(stop,), daemon=True)
                                        for _ in range(os.cpu_count() or 2)]
@@ -49,7 +51,7 @@ def main() -> int:
             print(corpus.summary(scores))
             runs.append({s.name: sorted(s.got.elements()) for s in scores})
             labelled = sum(sum(s.expected.values()) for s in scores)
-            bad |= (sum(s.found for s in scores) < 0.8 * labelled or sum(len(s.false) for s in scores) > 1
+            bad |= (any(s.error for s in scores) or sum(s.found for s in scores) < 0.8 * labelled or sum(len(s.false) for s in scores) > 1
                     or any(s.correct_program and s.got for s in scores))
     finally:
         stop.set()

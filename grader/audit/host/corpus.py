@@ -59,6 +59,7 @@ class CaseScore:
     name: str
     expected: Counter
     got: Counter
+    error: str | None = None     # the audit could not run this case
 
     @property
     def found(self) -> int:
@@ -78,16 +79,18 @@ class CaseScore:
 
 
 def score(corpus: Path, reports: dict[str, AuditReport]) -> list[CaseScore]:
-    return [CaseScore(n, Counter(manifest(corpus, n)["expect"]), Counter(r.kinds)) for n, r in sorted(reports.items())]
+    return [CaseScore(n, Counter(manifest(corpus, n)["expect"]), Counter(r.kinds), r.error)
+            for n, r in sorted(reports.items())]
 
 
 def summary(scores: list[CaseScore]) -> str:
     """One line per case and the totals, as the test and the bench print them."""
     lines = []
     for s in scores:
-        mark = "ok " if not s.missed and not s.false else "BAD"
+        mark = "ERR" if s.error else "ok " if not s.missed and not s.false else "BAD"
         lines.append(f"{mark} {s.name:28} found {s.found}/{sum(s.expected.values())}"
-                     + (f"  missed {s.missed}" if s.missed else "") + (f"  false {s.false}" if s.false else ""))
+                     + (f"  missed {s.missed}" if s.missed else "") + (f"  false {s.false}" if s.false else "")
+                     + (f"  error: {s.error}" if s.error else ""))
     labelled = sum(sum(s.expected.values()) for s in scores)
     found = sum(s.found for s in scores)
     false = sum(len(s.false) for s in scores)
