@@ -45,7 +45,7 @@ def test_a_python_traceback_names_the_line_and_likely_findings_are_warnings(tmp_
     src = tmp_path / "reader.py"
     src.write_text("import sysv_ipc\n\nmq = sysv_ipc.MessageQueue(1)\n")
     crash = {"kind": "crash", "title": "t", "message": "died", "process": "reader (pid 5)", "hint": "h",
-             "evidence": [{"label": "tb", "text": f'Traceback (most recent call last):\n  File "/work/sub/reader.py", '
+             "evidence": [{"label": "tb", "text": 'Traceback (most recent call last):\n  File "/work/sub/reader.py", '
                                                   'line 3, in <module>\nsysv_ipc.ExistentialError: no queue'}],
              "origin": "5    09:00:00.1 +++ exited with 1 +++"}
     spin = {"kind": "busy-wait", "title": "t", "message": "spun", "process": "reader (pid 5)", "hint": "h",
