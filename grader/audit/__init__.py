@@ -7,8 +7,9 @@ Two halves, named for where they run:
   (terminal, JSON, Markdown) and sarif; corpus measures the audit on tests/audit_corpus.
 - `container/`: inside the grading image, as root next to the student's processes
   (`python3 -m grader.audit.container CASE...`). run (start the scenario and observe it:
-  probe windows, /proc, what is left at the end) -> findings (pure verdicts from that
-  observation) -> fds (pipe ends held and used, from the trace model's replay in
+  probe windows, /proc, what is left at the end) -> observation (the data model) ->
+  findings (every rule, pure, in report order: lifecycle, waits, pipe_rules, objects,
+  ignored; fds gives the pipe ends held and used, from the trace model's one replay in
   grader.harness.fdreplay). It needs only the standard library and grader.harness, and is
   copied into the image with it (grader/image.py, docker/Dockerfile).
 

@@ -1,6 +1,6 @@
 """Replaying fd tables from a trace: which process held a pipe end without ever using it."""
-from grader.harness import trace
 from grader.audit.container.fds import simulate, unused_pipe_ends
+from grader.harness import trace
 
 FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01)"
 

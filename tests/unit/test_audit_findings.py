@@ -1,9 +1,22 @@
 """`grade audit` rules, judged from captured trace text, /proc rows and probe windows (no container)."""
-from grader.harness import trace
-from grader.audit.container.findings import (Observation, PeerEnd, PipeWait, PosixObject, ProcessRun, Window, audit,
-                                           busy_waits, ignored_errors, no_shmdt, pipe_hangs, posix_leaks, sysv_leaks,
-                                           zombies)
+from grader.audit.container.findings import (
+    Observation,
+    PeerEnd,
+    PipeWait,
+    PosixObject,
+    ProcessRun,
+    Window,
+    audit,
+    busy_waits,
+    ignored_errors,
+    no_shmdt,
+    pipe_hangs,
+    posix_leaks,
+    sysv_leaks,
+    zombies,
+)
 from grader.audit.container.run import read_trace
+from grader.harness import trace
 from grader.harness.procfs import parse_sysvipc
 
 FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01)"

@@ -1,9 +1,23 @@
 """The audit rules added for real-world programs (issue 15), judged from captured trace text and
 /proc snapshots, without a container: crashes, hangs, timed waits, kept pipe ends, socket files,
 busy waiting judged from the trace, short-lived zombies, certainty."""
-from grader.audit.container.findings import (CERTAIN, LIKELY, Observation, PeerEnd, PipeWait, ProcessRun,
-                                             StuckProcess, Window, audit, busy_waits, crashes, hangs, pipe_hangs,
-                                             sockets_left, zombies)
+from grader.audit.container.findings import (
+    CERTAIN,
+    LIKELY,
+    Observation,
+    PeerEnd,
+    PipeWait,
+    ProcessRun,
+    StuckProcess,
+    Window,
+    audit,
+    busy_waits,
+    crashes,
+    hangs,
+    pipe_hangs,
+    sockets_left,
+    zombies,
+)
 from grader.harness import trace
 
 FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01)"

@@ -18,9 +18,14 @@ import os
 import sys
 import time
 
-from grader.harness import build
 from grader.audit.container.findings import audit as judge
-from grader.audit.container.run import POSIX_DIRS, ScenarioRunner, _listdir, remove_posix_objects
+from grader.audit.container.run import (
+    POSIX_DIRS,
+    ScenarioRunner,
+    _listdir,
+    remove_posix_objects,
+)
+from grader.harness import build
 from grader.harness.context import CheckContext
 from grader.harness.spawn import Identity
 

@@ -67,8 +67,8 @@ def blocking_wait(call: Syscall) -> bool:
     return call.name in WAITS and "WNOHANG" not in " ".join(call.args)
 
 
-def _leaders(trace: Trace) -> dict[int, int]:
-    """thread id -> the process (thread-group leader) it belongs to."""
+def thread_leaders(trace: Trace) -> dict[int, int]:
+    """thread id -> the process (thread-group leader) it belongs to (threads share fds and may reap children)."""
     parent = {e.ret: e.pid for e in trace.calls() if e.name in CLONES and e.ret and e.ret > 0
               and "CLONE_THREAD" in " ".join(e.args)}
     out = {}
@@ -95,7 +95,7 @@ def simulate(trace: Trace) -> FdHistory:
     hist = FdHistory()
     for p in tp.pipes:
         hist.pipes[p.number] = PipeInfo(p.number, p.pid, (p.read_fd, p.write_fd), p.call.raw)
-    leader = _leaders(trace)
+    leader = thread_leaders(trace)
     got: dict[tuple[int, int, str], tuple[int, str]] = {}
     held_at: dict[tuple[int, int, str], tuple[str, str, list[int], bool]] = {}
     for end in tp.ends:

@@ -9,7 +9,7 @@ process has ended, when everything left is blocked with nothing scheduled
 sleeping on a pipe are examined (who holds the other end, and is it idle?);
 processes still running get SIGTERM, then SIGKILL; and what is left in the
 IPC namespace, /dev/shm and /dev/mqueue is recorded. The verdicts are made
-afterwards, from this Observation, by findings (grader.audit.container.findings).
+afterwards, from this Observation, by the rules in grader.audit.container.findings.
 """
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from grader.harness import blocking, diagnose, pipes, procfs
-from grader.harness import trace as tracemod
 from grader.audit.container.findings import (
     Observation,
     PeerEnd,
@@ -32,6 +30,8 @@ from grader.audit.container.findings import (
     StuckProcess,
     Window,
 )
+from grader.harness import blocking, diagnose, pipes, procfs
+from grader.harness import trace as tracemod
 from grader.harness.context import CheckContext
 from grader.harness.spawn import DEFAULT_TRACE, Run
 from grader.harness.trace import Trace

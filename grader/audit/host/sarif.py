@@ -14,9 +14,9 @@ import json
 import re
 from pathlib import Path
 
+from grader.audit.container.findings import KINDS, TITLES
 from grader.audit.host.models import AuditReport, Finding
 from grader.audit.host.render import finding_text
-from grader.audit.container.findings import KINDS, TITLES
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFO_URI = "https://github.com/ipcgrade/ipcgrade/blob/main/docs/audit.md"
