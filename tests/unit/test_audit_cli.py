@@ -134,3 +134,18 @@ def test_a_clean_report_says_so():
     clean = AuditReport(name="ok", processes=[])
     assert json.loads(render_json(clean))["clean"] is True
     assert summary_line(clean).startswith("no findings")
+
+
+def test_format_sarif_puts_the_finding_on_the_creating_line_of_the_audited_source(folder, monkeypatch, capsys):
+    (folder / "master.c").write_text("#include <sys/shm.h>\nint main(void) {\n"
+                                     "    return shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0;\n}\n")
+    finding = {"kind": "shm-leak", "title": "t", "message": "leaked", "process": "master (pid 12)", "hint": "h",
+               "evidence": [{"label": "call", "text": "x"}],
+               "origin": "12    09:00:00.1 shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = 3"}
+    monkeypatch.setattr("grader.audit.host.cli.run_cases",
+                        lambda cases: [AuditReport.model_validate({"name": "master", "findings": [finding]})])
+    monkeypatch.chdir(folder)
+    assert main(["--format", "sarif", "master.c"]) == 1
+    [result] = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "master.c"},
+                                                          "region": {"startLine": 3}}
