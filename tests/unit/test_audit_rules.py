@@ -146,3 +146,8 @@ def test_a_spinner_starved_of_cpu_on_a_busy_machine_still_counts_by_its_runnable
     [f] = busy_waits(obs_of(shm, pid=19, windows=[starved]))
     assert "95% of the samples" in f.message
     assert busy_waits(obs_of(shm, pid=19, windows=[asleep_then_woken])) == []
+
+
+def test_a_forked_childs_exit_status_is_its_answer_not_a_crash():
+    text = f"10    09:00:00.1 {FORK} = 11\n11    09:00:00.2 +++ exited with 4 +++\n10    09:00:00.3 +++ exited with 0 +++\n"
+    assert crashes(obs_of(text)) == []

@@ -33,8 +33,8 @@ def _traceback(stderr: str) -> str | None:
 
 
 def crashes(obs: Observation) -> list[Finding]:
-    """A process killed by an error signal, or one that exited with a non-zero status (a Python traceback
-    among them); never the SIGTERM/SIGKILL the audit or the scenario sent."""
+    """A process killed by an error signal, or a started process that exited with a non-zero status (a
+    Python traceback among them); never the SIGTERM/SIGKILL the audit or the scenario sent."""
     out = []
     for r in obs.runs:
         for pid, ex in sorted(r.trace.exits().items()):
@@ -47,8 +47,10 @@ def crashes(obs: Observation) -> list[Finding]:
                      ("its last system calls", _excerpt([c.raw for c in r.trace.calls(pid=pid)][-5:]))],
                     "Run it under a debugger to see the line: build with -g, then `gdb ./prog` and `run`, or "
                     "`valgrind ./prog`. The last system calls above show how far it got.", origin=ex.raw))
-            elif ex.code not in (None, 0):
-                tb = _traceback(r.stderr) if pid == r.pid else None
+            elif ex.code not in (None, 0) and pid == r.pid:
+                # Only a started process: a forked child's exit status is often its answer to the parent
+                # (WEXITSTATUS), which the trace cannot tell from a failure.
+                tb = _traceback(r.stderr)
                 if tb:
                     last = tb.strip().splitlines()[-1]
                     message = f"{who} died with a Python exception: {last}"
@@ -58,7 +60,7 @@ def crashes(obs: Observation) -> list[Finding]:
                     evidence = [("the traceback (stderr)", _excerpt(tb.splitlines(), 16)), ("how it ended", ex.raw)]
                 else:
                     message = f"{who} exited with status {ex.code}, which means failure"
-                    err = (r.stderr.strip().splitlines() if pid == r.pid else [])[-5:]
+                    err = r.stderr.strip().splitlines()[-5:]
                     hint = ("A non-zero exit status tells the shell and the parent that the program failed. If "
                             "that is intended (bad arguments, a missing object), print why on stderr; otherwise "
                             "find the failing call in the evidence.")
