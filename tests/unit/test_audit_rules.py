@@ -151,3 +151,9 @@ def test_a_spinner_starved_of_cpu_on_a_busy_machine_still_counts_by_its_runnable
 def test_a_forked_childs_exit_status_is_its_answer_not_a_crash():
     text = f"10    09:00:00.1 {FORK} = 11\n11    09:00:00.2 +++ exited with 4 +++\n10    09:00:00.3 +++ exited with 0 +++\n"
     assert crashes(obs_of(text)) == []
+
+
+def test_a_starved_spinner_that_the_probe_calls_blocked_is_still_busy_when_always_runnable():
+    shm = "19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f695b07c000\n"
+    starved = Window(19, 32401.0, 32401.5, 0.02, 2.0, True, False, "probe", runnable=1.0)
+    assert len(busy_waits(obs_of(shm, pid=19, windows=[starved]))) == 1

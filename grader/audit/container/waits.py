@@ -88,9 +88,10 @@ def busy_waits(obs: Observation) -> list[Finding]:
     spin_streak: dict[int, int] = {}
     for w in sorted(obs.windows, key=lambda w: (w.pid, w.t0)):
         run = run_of(obs, w.pid)
-        if run is None or w.exited or w.blocked:
+        if run is None or w.exited or (w.blocked and w.runnable < MIN_RUNNABLE):
             spin_streak[w.pid] = 0
-            continue   # the probe's figures (which overcount wake-ups under ptrace) say it slept
+            continue   # it slept: few wake-ups and little CPU, and not always runnable (a spinner starved of
+            # CPU on a loaded machine is switched in rarely, but it is runnable all the time)
         calls = [c for c in run.trace.calls(pid=w.pid) if w.t0 <= c.time <= w.t1]
         spinning = not calls and (w.cpu_ratio > MAX_CPU_RATIO or w.runnable >= MIN_RUNNABLE)
         spin_streak[w.pid] = spin_streak.get(w.pid, 0) + 1 if spinning else 0
