@@ -142,8 +142,10 @@ def test_a_child_that_outlives_its_parent_by_microseconds_is_not_a_zombie():
 def test_a_spinner_starved_of_cpu_on_a_busy_machine_still_counts_by_its_runnable_state():
     shm = "19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f695b07c000\n"
     starved = Window(19, 32401.0, 32401.5, 0.06, 40.0, False, False, "probe", runnable=0.95)
+    starved2 = Window(19, 32401.5, 32402.0, 0.06, 40.0, False, False, "probe", runnable=0.95)
     asleep_then_woken = Window(19, 32401.0, 32401.5, 0.06, 40.0, False, False, "probe", runnable=0.2)
-    [f] = busy_waits(obs_of(shm, pid=19, windows=[starved]))
+    assert busy_waits(obs_of(shm, pid=19, windows=[starved])) == []      # one window: a burst of work
+    [f] = busy_waits(obs_of(shm, pid=19, windows=[starved, starved2]))
     assert "95% of the samples" in f.message
     assert busy_waits(obs_of(shm, pid=19, windows=[asleep_then_woken])) == []
 
@@ -155,5 +157,5 @@ def test_a_forked_childs_exit_status_is_its_answer_not_a_crash():
 
 def test_a_starved_spinner_that_the_probe_calls_blocked_is_still_busy_when_always_runnable():
     shm = "19    09:00:00.100000 shmat(0, NULL, 0) = 0x7f695b07c000\n"
-    starved = Window(19, 32401.0, 32401.5, 0.02, 2.0, True, False, "probe", runnable=1.0)
-    assert len(busy_waits(obs_of(shm, pid=19, windows=[starved]))) == 1
+    starved = [Window(19, 32401.0 + t, 32401.5 + t, 0.02, 2.0, True, False, "probe", runnable=1.0) for t in (0, 0.5)]
+    assert len(busy_waits(obs_of(shm, pid=19, windows=starved))) == 1

@@ -64,7 +64,7 @@ def _has_context(run: ProcessRun, pid: int, before: float) -> str | None:
 
 MIN_LOOP_CALLS = 3             # one nap, or a nap and a write, is a step, not a loop
 MIN_RUNNABLE = 0.8             # on a loaded machine a spinner gets little CPU, but it is always runnable
-SPIN_WINDOWS = 2               # windows in a row of CPU without any system call before a process with no IPC is judged
+SPIN_WINDOWS = 2               # windows in a row (1 s) without any system call before a process counts as spinning
 
 
 def _call_text(c: Syscall) -> str:
@@ -97,8 +97,8 @@ def busy_waits(obs: Observation) -> list[Finding]:
         spin_streak[w.pid] = spin_streak.get(w.pid, 0) + 1 if spinning else 0
         context = _has_context(run, w.pid, w.t0)
         if spinning:
-            if context is None and spin_streak[w.pid] < SPIN_WINDOWS:
-                continue   # a short computation; keep watching
+            if spin_streak[w.pid] < SPIN_WINDOWS:
+                continue   # a short burst of work (a start-up, on a loaded machine) looks the same; keep watching
         elif not _poll_loop(w, calls):
             continue
         rate = len(calls) / max(w.t1 - w.t0, 1e-6)
