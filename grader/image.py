@@ -36,10 +36,13 @@ def _context_files(where: Locations | None) -> list[tuple[str, Path]]:
 
     Every assignment `where` can see goes in under assignments/NAME, wherever it lives
     (bundled or a course's), so the names and the hash do not depend on the install kind.
+    The audit's container half goes in beside the harness.
     """
     where = where or Locations.bundled()
-    files = [("Dockerfile", where.dockerfile), ("grader/__init__.py", where.harness_package.parent / "__init__.py")]
-    trees = [(where.harness_package, "grader/harness")]
+    grader = where.harness_package.parent
+    files = [("Dockerfile", where.dockerfile), ("grader/__init__.py", grader / "__init__.py"),
+             ("grader/audit/__init__.py", grader / "audit" / "__init__.py")]
+    trees = [(where.harness_package, "grader/harness"), (grader / "audit" / "container", "grader/audit/container")]
     trees += [(folder, f"assignments/{name}") for name, folder in where.assignment_dirs().items()]
     for root, name in trees:
         for dirpath, dirnames, filenames in os.walk(root):

@@ -1,10 +1,10 @@
 """`grade audit` on its test corpus, in real containers.
 
-tests/audit_corpus/NAME/manifest.yaml names a program (`command: [prog.c, ARG...]`)
-or a scenario (`scenario: scenario.yaml`) and the findings the audit must report
-(`expect:`, a multiset of kinds; [] for the clean programs). All corpus cases
-run in one container, one after another, so the whole file stays well under
-two minutes.
+tests/audit_corpus/NAME/manifest.yaml labels each program with the findings the audit must
+report (see grader.audit.host.corpus). The goal of issue 15 is asserted on the whole corpus:
+at least 80% of the labelled bugs found, at most one false finding overall, and no finding
+on a correct program. The cases run in two containers side by side (about a minute);
+bench/audit_corpus.py repeats the run to check determinism on a busy machine.
 """
 from __future__ import annotations
 
@@ -13,55 +13,57 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.audit import main
-from grader.audit.sandbox import run_cases
-from grader.audit.scenario import Case, command_case, load_scenario
-from grader.harness.audit_findings import KINDS
+from grader.audit.host import corpus
+from grader.audit.container.findings import KINDS
 
 CORPUS = Path(__file__).resolve().parents[1] / "audit_corpus"
-NAMES = sorted(p.name for p in CORPUS.iterdir() if (p / "manifest.yaml").is_file())
-
-
-def manifest(name: str) -> dict:
-    return yaml.safe_load((CORPUS / name / "manifest.yaml").read_text())
-
-
-def case_of(name: str) -> Case:
-    m = manifest(name)
-    if "scenario" in m:
-        case = load_scenario(CORPUS / name / m["scenario"])
-    else:
-        prog, *args = m["command"]
-        case = command_case(str(CORPUS / name / prog), args, float(m.get("time_limit", 5)))
-    case.name = name
-    return case
+NAMES = corpus.names(CORPUS)
 
 
 def test_corpus_is_big_enough_and_covers_every_finding_and_its_absence():
-    assert len(NAMES) >= 12
-    expected = Counter(k for n in NAMES for k in manifest(n)["expect"])
+    assert len(NAMES) >= 30
+    expected = Counter(k for n in NAMES for k in corpus.manifest(CORPUS, n)["expect"])
     assert set(KINDS) <= set(expected), set(KINDS) - set(expected)
-    assert sum(1 for n in NAMES if not manifest(n)["expect"]) >= 5
+    assert sum(1 for n in NAMES if not corpus.manifest(CORPUS, n)["expect"]) >= 7
 
 
 @pytest.fixture(scope="module")
 def reports(docker_client):
-    return dict(zip(NAMES, run_cases([case_of(n) for n in NAMES], client=docker_client)))
+    return corpus.run_corpus(CORPUS, NAMES, client=docker_client)
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("name", NAMES)
-def test_audit_reports_exactly_the_expected_findings(reports, name):
-    report = reports[name]
-    assert report.error is None, report.error
-    got = Counter(report.kinds)
-    want = Counter(manifest(name)["expect"])
-    details = "\n".join(f"{f.kind}: {f.message}" for f in report.findings)
-    assert got == want, f"{name}: expected {sorted(want.elements())}, got {sorted(got.elements())}\n{details}"
-    for f in report.findings:
-        assert f.message and f.hint and f.evidence and all(e.text.strip() for e in f.evidence), f
+def test_audit_meets_the_goal_on_the_corpus(reports):
+    for name, report in reports.items():
+        assert report.error is None, f"{name}: {report.error}"
+    scores = corpus.score(CORPUS, reports)
+    table = corpus.summary(scores)
+    print(table)
+    labelled = sum(sum(s.expected.values()) for s in scores)
+    found = sum(s.found for s in scores)
+    false = [f"{s.name}: {k}" for s in scores for k in s.false]
+    dirty = [s.name for s in scores if s.correct_program and s.got]
+    assert found >= 0.8 * labelled, table
+    assert len(false) <= 1, table
+    assert not dirty, table
+
+
+@pytest.mark.docker
+def test_every_finding_has_evidence_a_hint_and_a_certainty(reports):
+    for report in reports.values():
+        for f in report.findings:
+            assert f.message and f.hint and f.evidence and all(e.text.strip() for e in f.evidence), f
+            assert f.certainty in ("certain", "likely"), f
+
+
+@pytest.mark.docker
+def test_build_warnings_are_kept_for_the_terminal(reports):
+    for name in NAMES:
+        word = corpus.manifest(CORPUS, name).get("build_warning")
+        if word:
+            assert any(word in w for step in reports[name].build for w in step.warnings), reports[name].build
 
 
 @pytest.mark.docker

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from grader.audit import main
-from grader.audit.cli import split_argv
-from grader.audit.models import AuditReport
-from grader.audit.render import render_json, render_markdown, summary_line
-from grader.audit.sandbox import AuditError, parse_output, stage
-from grader.audit.scenario import command_case, load_scenario
+from grader.audit.host.cli import split_argv
+from grader.audit.host.models import AuditReport
+from grader.audit.host.render import render_json, render_markdown, summary_line
+from grader.audit.host.sandbox import AuditError, parse_output, stage
+from grader.audit.host.scenario import command_case, load_scenario
 from grader.yamlfile import ConfigError
 
 GOOD = """\
@@ -122,7 +122,7 @@ def test_container_answer_is_validated_and_rendered():
     doc = json.loads(render_json(report))
     assert doc["clean"] is False and doc["findings"][0]["evidence"][0]["label"] == "the creating call"
     md = render_markdown(report)
-    assert "| shm-leak | leak (pid 12) | shared-memory segment left in the kernel |" in md
+    assert "| shm-leak | certain | leak (pid 12) | shared-memory segment left in the kernel |" in md
     assert "````text" in md      # the evidence holds ``` so the fence is longer
     with pytest.raises(AuditError):
         parse_output(b"not json\n", 1)
@@ -134,3 +134,18 @@ def test_a_clean_report_says_so():
     clean = AuditReport(name="ok", processes=[])
     assert json.loads(render_json(clean))["clean"] is True
     assert summary_line(clean).startswith("no findings")
+
+
+def test_format_sarif_puts_the_finding_on_the_creating_line_of_the_audited_source(folder, monkeypatch, capsys):
+    (folder / "master.c").write_text("#include <sys/shm.h>\nint main(void) {\n"
+                                     "    return shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0;\n}\n")
+    finding = {"kind": "shm-leak", "title": "t", "message": "leaked", "process": "master (pid 12)", "hint": "h",
+               "evidence": [{"label": "call", "text": "x"}],
+               "origin": "12    09:00:00.1 shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = 3"}
+    monkeypatch.setattr("grader.audit.host.cli.run_cases",
+                        lambda cases: [AuditReport.model_validate({"name": "master", "findings": [finding]})])
+    monkeypatch.chdir(folder)
+    assert main(["--format", "sarif", "master.c"]) == 1
+    [result] = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "master.c"},
+                                                          "region": {"startLine": 3}}

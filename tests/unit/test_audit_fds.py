@@ -1,6 +1,6 @@
 """Replaying fd tables from a trace: which process held a pipe end without ever using it."""
+from grader.audit.container.fds import simulate, unused_pipe_ends
 from grader.harness import trace
-from grader.harness.audit_fds import simulate, unused_pipe_ends
 
 FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01)"
 
@@ -116,3 +116,12 @@ def test_threads_share_the_table_and_their_use_counts_for_the_process():
 40    10:00:00.000006 +++ exited with 0 +++
 """
     assert unused_pipe_ends(trace.parse(text)) == []
+
+
+def test_the_shared_replay_honours_ioctl_fioclex_at_execve():
+    from grader.harness import pipes
+    from grader.harness.trace import parse
+    text = ("10    09:00:00.1 pipe2([3, 4], 0) = 0\n10    09:00:00.2 ioctl(4, FIOCLEX) = 0\n"
+            '10    09:00:00.3 execve("/bin/cat", ["cat"], 0x7ffd /* 3 vars */) = 0\n')
+    _, kept = pipes.traced_pipe_ends(parse(text)).held_at_exec(10)
+    assert [(e.fd, e.access) for e in kept] == [(3, "read")]

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.audit.models import AuditReport, Finding
+from grader.audit.host.models import AuditReport, Finding
 from grader.report._text import fence, md_inline, one_line, visible
 
 _INDENT = "    "
@@ -27,11 +27,17 @@ def summary_line(report: AuditReport) -> str:
     if report.error:
         return f"the audit could not run: {one_line(report.error)}"
     if not report.findings:
-        return "no findings: no leak, stray pipe end, busy wait, zombie or ignored IPC error was observed"
+        return ("no findings: no crash, hang, leak, stray pipe end or socket file, busy wait, zombie or ignored "
+                "IPC error was observed")
     kinds: dict[str, int] = {}
     for f in report.findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
     return f"{_count(len(report.findings))}: " + ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in kinds.items())
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Certain findings first (kernel state or the trace proves them), then the likely ones; stable otherwise."""
+    return sorted(findings, key=lambda f: f.certainty != "certain")
 
 
 def finding_text(f: Finding) -> str:
@@ -58,21 +64,24 @@ def render_terminal(report: AuditReport, console: Console) -> None:
                           Text(one_line(p.exit)))
         console.print(table)
     if report.end_reason:
-        console.print(Text(f"Run: {one_line(report.end_reason)}", style="dim"))
+        console.print(Text(f"Run: {one_line(report.end_reason)}", style="dim"), soft_wrap=True)
     for note in report.notes:
-        console.print(Text(f"Note: {one_line(note)}", style="dim"))
+        console.print(Text(f"Note: {one_line(note)}", style="dim"), soft_wrap=True)
     for step in report.build:
         if not step.ok:
             console.print(Text(f"BUILD FAILED {one_line(step.source)}", style="bold red"))
-            console.print(Text(textwrap.indent(visible(step.log), _INDENT)))
-    for f in report.findings:
+            console.print(Text(textwrap.indent(visible(step.log), _INDENT)), soft_wrap=True)
+        for w in step.warnings:
+            console.print(Text(f"Build warning: {one_line(w)}", style="yellow"), soft_wrap=True)
+    for f in ordered(report.findings):
         head = Text("FINDING ", style="bold red")
         head.append(f"[{f.kind}] ", style="red")
+        head.append(f"({f.certainty}) ", style="bold" if f.certainty == "certain" else "dim")
         head.append(one_line(f.title), style="bold")
-        console.print(head)
-        console.print(Text(textwrap.indent(finding_text(f), "      ")))
+        console.print(head, soft_wrap=True)
+        console.print(Text(textwrap.indent(finding_text(f), "      ")), soft_wrap=True)
     style = "red" if report.findings or report.error else "green"
-    console.print(Text(summary_line(report), style=f"bold {style}"))
+    console.print(Text(summary_line(report), style=f"bold {style}"), soft_wrap=True)
 
 
 # ------------------------------------------------------------------ JSON
@@ -103,12 +112,13 @@ def render_markdown(report: AuditReport) -> str:
         if not step.ok:
             lines += [f"**Build failed: {md_inline(step.source)}**", "", fence(visible(step.log)), ""]
     if report.findings:
-        lines += ["| Kind | Process | Finding |", "| --- | --- | --- |"]
-        lines += [f"| {md_inline(f.kind)} | {md_inline(f.process)} | {md_inline(f.title)} |" for f in report.findings]
+        lines += ["| Kind | Certainty | Process | Finding |", "| --- | --- | --- | --- |"]
+        lines += [f"| {md_inline(f.kind)} | {f.certainty} | {md_inline(f.process)} | {md_inline(f.title)} |"
+                  for f in ordered(report.findings)]
         lines.append("")
-        for f in report.findings:
+        for f in ordered(report.findings):
             lines += [f"### {md_inline(f.kind)}: {md_inline(f.title)}", "", fence(finding_text(f)), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-FORMATS = ("terminal", "json", "markdown")
+FORMATS = ("terminal", "json", "markdown", "sarif")

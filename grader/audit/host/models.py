@@ -20,6 +20,8 @@ class Finding(_Model):
     process: str = ""
     evidence: list[Evidence] = []
     hint: str = ""
+    certainty: str = "certain"     # "certain": kernel state or the trace proves it; "likely": it also fits a correct program
+    origin: str = ""               # the trace line of the call that created the object or the end
 
 
 class ProcessResult(_Model):

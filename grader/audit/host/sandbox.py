@@ -1,7 +1,7 @@
 """Stage cases into a folder and run the in-container audit on them, in the grading sandbox.
 
 Each case gets a sub-folder holding `audit.json` and its files; the folder is
-mounted read-only at /submission, and `python3 -m grader.harness.audit` audits
+mounted read-only at /submission, and `python3 -m grader.audit.container` audits
 the cases one after another in one container and prints one JSON document.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader import dockerenv, image, sandbox
-from grader.audit.models import AuditDocument, AuditReport
-from grader.audit.scenario import Case
+from grader.audit.host.models import AuditDocument, AuditReport
+from grader.audit.host.scenario import Case
 
 OVERHEAD_SECONDS = 30     # per case: building, starting, the end-of-run SIGTERM grace
 
@@ -68,7 +68,7 @@ def run_cases(cases: list[Case], client=None, tag: str | None = None) -> list[Au
     with tempfile.TemporaryDirectory(prefix="ipcgrade-audit-") as tmp:
         root = Path(tmp) / "cases"
         dirs = stage(cases, root)
-        result = sandbox.run_in_container(client, tag, root, ["python3", "-m", "grader.harness.audit", *dirs],
+        result = sandbox.run_in_container(client, tag, root, ["python3", "-m", "grader.audit.container", *dirs],
                                           limits_for(cases))
     if result.timed_out:
         raise AuditError("the audit container hit its wall-clock limit")

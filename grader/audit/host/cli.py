@@ -1,6 +1,6 @@
 """`grade audit`: parse the command line, audit in the sandbox, print the report.
 
-    grade audit [--format F] [--time-limit S] [--stdin TEXT] [--file F]... [--] PROGRAM.c|PROGRAM.py [ARG...]
+    grade audit [--format terminal|json|markdown|sarif] [--time-limit S] [--stdin TEXT] [--file F]... [--] PROGRAM.c|PROGRAM.py [ARG...]
     grade audit [--format F] --scenario FILE.yaml
 
 Exit status: 0 when the audit found nothing, 1 when it found something, 2 for
@@ -16,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from grader.audit import render
-from grader.audit.sandbox import AuditError, run_cases
-from grader.audit.scenario import DEFAULT_TIME_LIMIT, command_case, load_scenario
+from grader.audit.host import render, sarif
+from grader.audit.host.sandbox import AuditError, run_cases
+from grader.audit.host.scenario import DEFAULT_TIME_LIMIT, command_case, load_scenario
 from grader.dockerenv import DockerUnavailable
 from grader.image import ImageError
 from grader.report._text import one_line
@@ -73,6 +73,11 @@ def _err(console: Console, message: str) -> int:
     return 2
 
 
+def sources_of(case) -> dict[str, Path]:
+    """Process name -> the local source file it was built from (for SARIF locations)."""
+    return {p["name"]: case.files[p["source"]] for p in case.spec["processes"] if p["source"] in case.files}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     err, out = Console(stderr=True), Console()
@@ -107,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(render.render_json(report))
     elif args.format == "markdown":
         sys.stdout.write(render.render_markdown(report))
+    elif args.format == "sarif":
+        sys.stdout.write(sarif.render_sarif(report, sources_of(case)))
     else:
         render.render_terminal(report, out)
     if report.error:

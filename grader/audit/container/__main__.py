@@ -1,6 +1,6 @@
 """Entry point inside the container for `grade audit`: audit one or more staged cases, print one JSON document.
 
-    python3 -m grader.harness.audit /submission/CASE [/submission/CASE ...]
+    python3 -m grader.audit.container /submission/CASE [/submission/CASE ...]
 
 Each CASE folder holds `audit.json` (the scenario, already validated on the
 host) and the source files it names. Sources are built as assignments are
@@ -18,11 +18,16 @@ import os
 import sys
 import time
 
-from . import build
-from .audit_findings import audit as judge
-from .audit_run import POSIX_DIRS, ScenarioRunner, _listdir, remove_posix_objects
-from .context import CheckContext
-from .spawn import Identity
+from grader.audit.container.findings import audit as judge
+from grader.audit.container.run import (
+    POSIX_DIRS,
+    ScenarioRunner,
+    _listdir,
+    remove_posix_objects,
+)
+from grader.harness import build
+from grader.harness.context import CheckContext
+from grader.harness.spawn import Identity
 
 OUTPUT_TAIL = 4000
 VERSION = 1

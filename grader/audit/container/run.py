@@ -9,39 +9,46 @@ process has ended, when everything left is blocked with nothing scheduled
 sleeping on a pipe are examined (who holds the other end, and is it idle?);
 processes still running get SIGTERM, then SIGKILL; and what is left in the
 IPC namespace, /dev/shm and /dev/mqueue is recorded. The verdicts are made
-afterwards, from this Observation, by audit_findings.
+afterwards, from this Observation, by the rules in grader.audit.container.findings.
 """
 from __future__ import annotations
 
 import os
 import re
 import signal
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
 
-from . import blocking, diagnose, pipes, procfs
-from . import trace as tracemod
-from .audit_findings import Observation, PeerEnd, PipeWait, PosixObject, ProcessRun, Window
-from .context import CheckContext
-from .spawn import DEFAULT_TRACE, Run
-from .trace import Trace
+from grader.audit.container.findings import (
+    Observation,
+    PeerEnd,
+    PipeWait,
+    PosixObject,
+    ProcessRun,
+    StuckProcess,
+    Window,
+)
+from grader.harness import blocking, diagnose, pipes, procfs
+from grader.harness import trace as tracemod
+from grader.harness.context import CheckContext
+from grader.harness.spawn import DEFAULT_TRACE, Run
+from grader.harness.trace import Trace
 
 # The default set, plus what the audit judges: pipe reads, fd bookkeeping,
 # POSIX objects, naps and yields (busy-wait evidence).
 AUDIT_TRACE = DEFAULT_TRACE + (",read,readv,writev,splice,tee,sendfile,fcntl,ioctl,close_range,openat,link,linkat,"
                                "rename,renameat,renameat2,mq_open,mq_unlink,mq_timedsend,mq_timedreceive,mq_notify,"
                                "mq_getsetattr,nanosleep,clock_nanosleep,sched_yield")
-WINDOW = 0.3                   # seconds per blocking-probe window (several per wait, even on a loaded machine)
-STUCK_ROUNDS = 3               # consecutive all-blocked windows (~1 s) before a run counts as stuck
+WINDOW = 0.5                   # seconds per blocking-probe window (docs/audit.md)
+STUCK_ROUNDS = 2               # consecutive windows (1 s) with every process asleep untimed and no traced call
 TERM_GRACE = 1.5               # seconds between SIGTERM and SIGKILL at the end
 TICK = 0.03
 POSIX_DIRS = ("/dev/shm", "/dev/mqueue")
-# Where a sleeping process may wake by itself: a timeout may be running.
-TIMED = {"nanosleep", "clock_nanosleep", "select", "pselect6", "poll", "ppoll", "epoll_wait", "semtimedop",
-         "futex", "mq_timedreceive", "mq_timedsend"}
 PIPE_SYSCALLS_X86_64 = {0: "read", 1: "write", 19: "read", 20: "write"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+):(\d+)\}")
+_SUN_PATH = re.compile(r'sun_path="([^"]+)"')
 
 
 THIN_BUCKET = 0.01            # keep one failed poll per (pid, call, errno) per 10 ms
@@ -129,7 +136,8 @@ class _Monitor:
             with self.lock:
                 for pid, (t0, t1, s) in results.items():
                     w = Window(pid, t0, t1, s.cpu_ratio, s.wakeups_per_second, s.blocked, s.exited,
-                               s.describe() if not s.exited else "")
+                               s.describe() if not s.exited else "",
+                               s.states.get("R", 0) / s.samples if s.samples else 0.0)
                     self.windows.append(w)
                     self.latest[pid] = w
                 self.rounds += 1
@@ -220,7 +228,7 @@ class ScenarioRunner:
         thread = threading.Thread(target=self.monitor.run, daemon=True)
         thread.start()
         t_start = time.monotonic()
-        quiet_rounds, seen_round, end_reason = 0, 0, "every process ended"
+        quiet_rounds, seen_round, end_reason, last_size = 0, 0, "every process ended", -1
         try:
             while True:
                 t = time.monotonic()
@@ -246,7 +254,9 @@ class ScenarioRunner:
                     rounds, latest = self.monitor.rounds, dict(self.monitor.latest)
                 if rounds != seen_round:
                     seen_round = rounds
-                    quiet_rounds = quiet_rounds + 1 if self._quiet(latest) else 0
+                    size = self._trace_size()
+                    quiet_rounds = quiet_rounds + 1 if size == last_size and self._quiet(latest) else 0
+                    last_size = size
                     if quiet_rounds >= STUCK_ROUNDS and alive and not any(self._can_still_fire(i) for i in pending):
                         end_reason = ("stopped early: every remaining process was blocked, with nothing left "
                                       "in the scenario to wake it")
@@ -264,17 +274,31 @@ class ScenarioRunner:
             self.monitor.stop.set()
             thread.join(WINDOW * 4)
 
+    def _trace_size(self) -> int:
+        """Bytes traced so far: unchanged means no traced process finished or started a system call."""
+        total = 0
+        for r in self.runs.values():
+            try:
+                total += os.path.getsize(r.trace_path) if r.trace_path else 0
+            except OSError:
+                pass
+        return total
+
     def _quiet(self, latest: dict[int, Window]) -> bool:
+        """Every live process asleep (no CPU) in a wait without a timeout: only an outside event can wake it."""
         pids = [p for p in self.monitor.student_pids() if (procfs.read_stat(p) or _Z).state != "Z"]
-        if not pids:
-            return False
-        for pid in pids:
-            w = latest.get(pid)
-            if w is None or not w.blocked:
-                return False
-            if procfs.read_current_syscall(pid) in TIMED or "nanosleep" in procfs.read_wchan(pid):
-                return False
-        return True
+        return bool(pids) and all(self._stuck(p, latest.get(p)).asleep_untimed for p in pids)
+
+    def _stuck(self, pid: int, window: Window | None, traces: list[Trace] = ()) -> StuckProcess:
+        st = procfs.read_stat(pid)
+        nr, args = _syscall_args(pid)
+        status = procfs.read_status(pid) or {}
+        unfinished = [c for t in traces for c in t.calls(pid=pid) if c.ret is None]
+        return StuckProcess(pid, self._label(pid), st.state if st else "?",
+                            procfs.SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}") if nr is not None else "", args,
+                            procfs.read_wchan(pid), window is not None and window.cpu_ratio <= blocking.MAX_CPU_RATIO,
+                            int(status.get("Threads", "1") or 1), unfinished[-1].raw if unfinished else "",
+                            _mapping(pid, args[0]) if nr == 202 and args else "")
 
     # ------------------------------------------------------------ the end
     def _label(self, pid: int) -> str:
@@ -324,28 +348,27 @@ class ScenarioRunner:
         return out
 
     def _peer(self, end: pipes.PipeEnd, window: Window | None, who: str) -> PeerEnd:
-        st = procfs.read_stat(end.pid)
-        if st is None:
+        if procfs.read_stat(end.pid) is None:
             return PeerEnd(end.pid, who, end.fd, True, "gone")
         if window is None:
-            s = blocking.measure(end.pid, 0.3)
-            blocked = s.blocked
-        else:
-            blocked = window.blocked
-        call = procfs.read_current_syscall(end.pid)
-        wchan = procfs.read_wchan(end.pid)
-        timed = call in TIMED or "nanosleep" in wchan
-        idle = blocked and not timed and st.state != "R"
-        doing = (f"idle, waiting in {call}()" + (f" at {wchan}" if wchan else "") if idle
-                 else f"{procfs.STATE_NAMES.get(st.state, st.state)} in {call or '?'}")
-        return PeerEnd(end.pid, who, end.fd, idle, doing)
+            s = blocking.measure(end.pid, WINDOW)
+            window = Window(end.pid, 0, s.wall, s.cpu_ratio, s.wakeups_per_second, s.blocked, s.exited)
+        p = self._stuck(end.pid, window)
+        where = f" at {p.wchan}" if p.wchan else ""
+        doing = (f"idle, waiting in {p.call}(){where}" if p.asleep_untimed
+                 else f"{procfs.STATE_NAMES.get(p.state, p.state)} in {p.call or 'user space'}"
+                      + (" (a wait with a timeout: it will wake up by itself)" if p.timed else ""))
+        return PeerEnd(end.pid, who, end.fd, p.asleep_untimed, doing)
 
     def _finish(self, end_reason: str, baseline: dict[str, set[str]]) -> Observation:
         self.monitor.stop.set()
-        pipe_waits, report = [], None
+        pipe_waits, report, stuck = [], None, []
         live = [p for p in self.monitor.student_pids() if (procfs.read_stat(p) or _Z).state != "Z"]
         if live:
             pipe_waits = self._pipe_waits(live)
+            partial = [read_trace(r.trace_path)[0] for r in self.runs.values()]
+            latest = dict(self.monitor.latest)
+            stuck = [self._stuck(p, latest.get(p), partial) for p in live]
             roots = [r.pid for r in self.runs.values() if r.pid]
             report = diagnose.hang_report(self.ctx.identity.uid, roots,
                                           {p: self._label(p) for p in self.monitor.student_pids()})
@@ -394,7 +417,24 @@ class ScenarioRunner:
             windows = list(self.monitor.windows)
         return Observation(runs=runs, leftovers=leftovers, posix_left=posix, windows=windows, pipe_waits=pipe_waits,
                            zombies_seen=dict(self.monitor.zombies), hang_report=report, sigterm=dict(self.sigterm),
-                           end_reason=end_reason)
+                           end_reason=end_reason, stuck=stuck, sockets_left=self._sockets_left(runs))
+
+    def _sockets_left(self, runs: list[ProcessRun]) -> dict[str, str]:
+        """Unix socket files some process bound (by the path it gave) that are still there."""
+        out = {}
+        for r in runs:
+            for c in r.trace.calls("bind"):
+                m = _SUN_PATH.search(c.arg(1))
+                if c.failed or not m:
+                    continue
+                path = os.path.join(self.ctx.workdir, m.group(1))
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if stat.S_ISSOCK(st.st_mode):
+                    out[m.group(1)] = _describe_file(path)
+        return out
 
 
 class _ZStat:
@@ -402,6 +442,34 @@ class _ZStat:
 
 
 _Z = _ZStat()
+
+
+def _syscall_args(pid: int) -> tuple[int | None, list[int]]:
+    """The system call a sleeping process is in and its six arguments, from /proc/PID/syscall."""
+    try:
+        with open(f"{procfs.PROC}/{pid}/syscall") as f:
+            parts = f.read().split()
+    except OSError:
+        return None, []
+    if not parts or not parts[0].lstrip("-").isdigit() or int(parts[0]) < 0:
+        return None, []
+    try:
+        return int(parts[0]), [int(a, 16) for a in parts[1:7]]
+    except ValueError:
+        return int(parts[0]), []
+
+
+def _mapping(pid: int, address: int) -> str:
+    """The /proc/PID/maps line of the mapping that holds `address` ('' if none)."""
+    try:
+        with open(f"{procfs.PROC}/{pid}/maps") as f:
+            for line in f:
+                lo, _, hi = line.split(" ", 1)[0].partition("-")
+                if int(lo, 16) <= address < int(hi, 16):
+                    return line.strip()
+    except (OSError, ValueError):
+        pass
+    return ""
 
 
 def _root_pid(trace: Trace) -> int | None:
