@@ -4,10 +4,10 @@ and no tracer.
 
 The replay keeps the harness's order and concurrency, not its waits: before each event it
 waits only until every run has printed as many stdout lines (and has ended, if it had) as
-the harness had seen at that moment. A line the harness passed from one run's stdout to
-another's stdin (a master's shmid) is replaced by the bare run's own line. Reference
-programs in mix-and-match sessions run the same host build (a correct submission is the
-reference). A wait that the bare programs cannot satisfy (output caused by the harness's
+the harness had seen at that moment, and the Unix sockets it had seen bound exist. A line
+the harness passed from one run's stdout to another's stdin (a master's shmid) is replaced
+by the bare run's own line. Reference programs in mix-and-match sessions run the same host
+build (a correct submission is the reference). A wait that the bare programs cannot satisfy (output caused by the harness's
 own socket or pipe traffic, which is not replayed) gives up after STALL_SECONDS; that time
 is left out of the figure and the number of such stalls is reported.
 
@@ -149,6 +149,14 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
                 continue
             t_wait = time.monotonic()
             deadline = t_wait + STALL_SECONDS
+            for path in map(host, e.get("sockets", [])):
+                while not os.path.exists(path) and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                if not os.path.exists(path):
+                    out.stalls += 1
+                    out.stalled_seconds += time.monotonic() - t_wait
+                    out.notes.append(f"{e['event']} of run {e['run']} waited in vain for {path}")
+                    break
             for rid, (lines, ended) in enumerate(e.get("seen", [])):
                 run = runs.get(rid)
                 if run is None:

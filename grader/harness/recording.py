@@ -47,6 +47,27 @@ class _Recorder:
             out.append([data.count(b"\n"), ended])
         return out
 
+    def sockets(self, cwd: str) -> list[str]:
+        """Unix sockets in the run's folder held open by the runs' processes (a server listening):
+        what the harness may have waited for before this event, so a replay waits for the same.
+        Sockets the harness made itself (a stale file, a silent server) are not the programs' work."""
+        inodes = set()
+        for run in self.runs:
+            if not hasattr(run, "proc") or run.proc.poll() is not None:
+                continue
+            for pid in run.tree():
+                try:
+                    links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+                except OSError:
+                    continue
+                inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+        try:
+            with open("/proc/net/unix") as f:
+                rows = [line.split() for line in f.read().splitlines()[1:]]
+        except OSError:
+            return []
+        return sorted({r[7] for r in rows if len(r) >= 8 and r[6] in inodes and r[7].startswith(cwd + "/")})
+
     def refs(self, items: list[str]) -> list[list]:
         """[run id, line index] of earlier stdout lines that appear verbatim among `items`."""
         wanted = {i for i in items if i.strip()}
@@ -109,9 +130,10 @@ def install(run_class) -> None:
             rid = len(rec.runs)
             rec.write({"event": "start", "run": rid, "label": a.arguments["label"], "argv": argv, "cwd": cwd,
                        "env": a.arguments.get("extra_env") or {}, "inject": list(a.arguments.get("inject") or ()),
-                       "traced": a.arguments.get("trace_set") is not None, "seen": rec.seen()})
+                       "traced": a.arguments.get("trace_set") is not None, "seen": rec.seen(),
+                       "sockets": rec.sockets(cwd)})
             rec.runs.append(self)
-            self._record_id = rid
+            self._record_id, self._record_cwd = rid, cwd
         init(self, *args, **kwargs)
 
     def recorded_send(self, data):
@@ -134,12 +156,13 @@ def install(run_class) -> None:
                 if run is not None and signum == signal.SIGKILL:
                     if not getattr(run, "_record_killed", False):
                         run._record_killed = True
-                        rec.write({"event": "kill", "run": rid, "seen": rec.seen()})
+                        rec.write({"event": "kill", "run": rid, "seen": rec.seen(),
+                                   "sockets": rec.sockets(run._record_cwd)})
                 elif run is not None:
                     cmdline = [] if main else _cmdline(pid)
                     rec.write({"event": "signal", "run": rid, "signum": int(signum), "main": main,
-                               "cmdline": cmdline,
-                               "seen": rec.seen()})
+                               "cmdline": cmdline, "seen": rec.seen(),
+                               "sockets": rec.sockets(run._record_cwd)})
         return kill(pid, signum)
 
     run_class.__init__, run_class.send, run_class.close_stdin = recorded_init, recorded_send, recorded_close
