@@ -157,6 +157,8 @@ def measure(client, tag: str, name: str, size: int, jobs: int, start: float) -> 
         "bare_replay": {k: bare[k] for k in ("runs", "stalls", "stalled_seconds", "notes")},
         "container_start_share": round(start / one["seconds"], 3),
         "check_seconds": dict(sorted(one["checks"].items(), key=lambda kv: -kv[1])),
+        # container start, interpreter start, the build and the clean-ups between checks
+        "outside_checks_seconds": round(one["seconds"] - sum(one["checks"].values()), 3),
     })
     row["targets"] = {
         "correct_per_minute": row["correct"]["per_minute"] >= TARGETS["correct_per_minute"],
@@ -216,7 +218,8 @@ def main() -> int:
           f"{figures['load_average_at_start']} at start, {figures['load_average_at_end']} at end")
     for name, r in rows.items():
         slow = ", ".join(f"{k} {v:.2f} s" for k, v in list(r["check_seconds"].items())[:4])
-        print(f"{name}: slowest checks of one correct submission: {slow}")
+        print(f"{name}: slowest checks of one correct submission: {slow}; outside the checks "
+              f"(container, build, clean-ups) {r['outside_checks_seconds']:.2f} s")
     return 0
 
 
