@@ -16,6 +16,8 @@ For each assignment (all of them unless --assignment is given), with the image a
     programs compiled with the assignment's cflags, no container, no tracer (bench/bare.py);
   - container start (a no-op container with the grading configuration) as a share of it;
   - each check's seconds for that submission (where its time goes);
+  - flat memory: the peak RSS of all of `grade` with a stub harness answering with that
+    submission's real report, at two class sizes (--stub-sizes);
 and marks issue 14's targets: >= 150/min correct, >= 100/min mixed, <= 3x bare.
 """
 from __future__ import annotations
@@ -119,7 +121,42 @@ def one_submission(client, tag: str, name: str, repeats: int = 3) -> dict:
             checks.setdefault(c["id"], []).append(c["seconds"])
     recording = sandbox.run_in_container(client, tag, ref, harness_command(name, record=True)).stdout
     return {"seconds": statistics.median(times), "checks": {k: statistics.median(v) for k, v in checks.items()},
-            "recording": recording}
+            "recording": recording, "report": res.stdout}
+
+
+STUB = """
+import io, resource, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from rich.console import Console
+from grader import assignments, cli
+from grader.batch import grade_batch
+from grader.models import Submission
+from grader.sandbox import SandboxResult
+from grader.store import ResultStore
+a = assignments.load({name!r})
+doc = open({report!r}, 'rb').read()
+stub = lambda path, name, visible: SandboxResult(0, doc, b'')
+with tempfile.TemporaryDirectory() as d:
+    sub = Path(d) / 's'; sub.mkdir(); (sub / 'x.c').write_text('x')
+    subs = [Submission(student=f's{{i:05d}}', path=sub) for i in range({size})]
+    run = grade_batch(a, subs, runner=stub, jobs=2, store=ResultStore(Path(d) / 'out'))
+    assert cli.report_batch(run, Path(d) / 'out', None, console=Console(file=io.StringIO())) == 0
+    assert len(run.book.submissions) == {size}
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def stub_peak_rss_mib(name: str, report: bytes, size: int) -> float:
+    """Peak RSS of a fresh grader process doing all of `grade` for `size` submissions (grading with
+    the result store, every output file, the terminal tables) with a stub harness that answers each
+    with the same real report: flat in `size` means nothing is kept per submission."""
+    with tempfile.NamedTemporaryFile(prefix="ipcgrade-bench-report-") as f:
+        f.write(report)
+        f.flush()
+        code = STUB.format(repo=str(REPO), name=name, report=f.name, size=size)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return round(int(out.strip().splitlines()[-1]) / 1024, 1)
 
 
 def bare_run(name: str, recording: bytes, repeats: int = 3) -> dict:
@@ -145,11 +182,12 @@ def container_start_seconds(client, tag: str, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def measure(client, tag: str, name: str, size: int, jobs: int, start: float) -> dict:
+def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int]) -> dict:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         row = pool.submit(grade_classes, name, size, jobs).result()
     one = one_submission(client, tag, name)
     bare = bare_run(name, one.pop("recording"))
+    stub = {str(n): stub_peak_rss_mib(name, one["report"], n) for n in stub_sizes}
     row.update({
         "one_submission_seconds": round(one["seconds"], 3),
         "bare_seconds": round(bare["seconds"], 4),
@@ -159,6 +197,7 @@ def measure(client, tag: str, name: str, size: int, jobs: int, start: float) -> 
         "check_seconds": dict(sorted(one["checks"].items(), key=lambda kv: -kv[1])),
         # container start, interpreter start, the build and the clean-ups between checks
         "outside_checks_seconds": round(one["seconds"] - sum(one["checks"].values()), 3),
+        "stub_peak_rss_mib": stub,
     })
     row["targets"] = {
         "correct_per_minute": row["correct"]["per_minute"] >= TARGETS["correct_per_minute"],
@@ -174,7 +213,7 @@ def mark(value, met: bool) -> str:
 
 def table(rows: dict[str, dict], start: float) -> str:
     lines = ["| assignment | correct per minute (>= 150) | mixed per minute (>= 100) | one correct vs bare (<= 3x) "
-             "| container start share | cached rerun | grader peak RSS |",
+             "| container start share | cached rerun | grader peak RSS (stub harness: class sizes) |",
              "|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         t = r["targets"]
@@ -184,7 +223,7 @@ def table(rows: dict[str, dict], start: float) -> str:
             f"| {mark(r['mixed']['per_minute'], t['mixed_per_minute'])} "
             f"| {mark(ratio, t['bare_ratio'])} "
             f"| {start:.2f} s ({r['container_start_share']:.0%}) | {r['cached_speedup']}x faster "
-            f"| {r['peak_rss_mib']} MiB |")
+            f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) |")
     return "\n".join(lines)
 
 
@@ -194,7 +233,10 @@ def main() -> int:
     ap.add_argument("--class-size", type=int, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
+    ap.add_argument("--stub-sizes", default="100,1000",
+                    help="class sizes for the stub-harness memory figure (flat memory); empty to skip")
     args = ap.parse_args()
+    stub_sizes = [int(x) for x in args.stub_sizes.split(",") if x]
     names = args.assignment or assignments.available()
     unknown = sorted(set(names) - set(assignments.available()))
     if unknown:
@@ -205,7 +247,7 @@ def main() -> int:
     start = container_start_seconds(client, tag)
     rows = {}
     for name in names:
-        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start)
+        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes)
         print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr, flush=True)
     figures = {"class_size": args.class_size, "jobs": args.jobs, "cores": os.cpu_count(),
                "load_average_at_start": [round(x, 2) for x in load],
