@@ -15,7 +15,8 @@ For each assignment (all of them unless --assignment is given), with the image a
     invocations, recorded by the harness (IPCGRADE_RECORD_RUNS) and replayed on the host with the
     programs compiled with the assignment's cflags, no container, no tracer (bench/bare.py);
   - container start (a no-op container with the grading configuration) as a share of it;
-  - each check's seconds for that submission (where its time goes);
+  - each check's seconds for that submission, and its median over the correct class (where the
+    time goes);
   - flat memory: the peak RSS of all of `grade` with a stub harness answering with that
     submission's real report, at two class sizes (--stub-sizes);
 and marks issue 14's targets: >= 150/min correct, >= 100/min mixed, <= 3x bare.
@@ -68,6 +69,16 @@ def make_class(root: Path, pool: list, size: int) -> dict[str, int]:
     return mix
 
 
+def check_medians(book) -> dict[str, float]:
+    """Each check's median seconds over a class (both languages), slowest first."""
+    seconds: dict[str, list[float]] = {}
+    for sub in book:
+        for c in sub.checks:
+            seconds.setdefault(c.id, []).append(c.outcome.seconds)
+    medians = {k: round(statistics.median(v), 3) for k, v in seconds.items()}
+    return dict(sorted(medians.items(), key=lambda kv: -kv[1]))
+
+
 def grade_classes(name: str, size: int, jobs: int) -> dict:
     """Both classes and the cached rerun, in a fresh process so its peak RSS is this assignment's."""
     a = assignments.load(name)
@@ -89,6 +100,7 @@ def grade_classes(name: str, size: int, jobs: int) -> dict:
                           "errors": sum(s.status == "error" for s in book), "mix": mix}
             if label == "correct":
                 out[label]["not_full_marks"] = sum(s.score != s.max_score for s in book)
+                out["class_check_seconds"] = check_medians(book)
             else:
                 t0 = time.monotonic()
                 again = grade_batch(a, subs, jobs=jobs, store=store)
