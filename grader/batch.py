@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import dockerenv, sandbox
 from .assignments import Assignment
-from .dockerenv import DockerUnavailable
-from .grading import HarnessRunner, docker_runner, harness_report, result_from
-from .image import ensure_image, harness_hash
+from .grading import harness_report, result_from
+from .image import harness_hash
 from .models import Gradebook, HarnessReport, Submission
 from .rubric import rubric_hash
+from .runners import Runner, RunnerUnavailable, default_runner
 from .score import error_result
 from .spool import ResultSpool
 from .store import CacheKey, ResultStore, StoredResult, content_hash
@@ -35,19 +34,21 @@ class BatchRun:
     book: Gradebook
     ran: int = 0          # submissions the harness actually ran
     reused: int = 0       # submissions whose stored report was reused
-    docker_down: str | None = None
+    runner_down: str | None = None   # why the runner stopped working mid-batch (no Docker daemon, ...)
 
 
 def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: int | None = None,
-                visible_only: bool = False, console: Console | None = None,
-                limits: sandbox.Limits = sandbox.Limits(), runner: HarnessRunner | None = None,
+                visible_only: bool = False, console: Console | None = None, runner: Runner | None = None,
                 store: ResultStore | None = None, force: bool = False) -> BatchRun:
     """Grade every submission; a failure of one never loses the others' results.
 
+    The runner is opened only if something must run (a fully cached batch needs
+    no Docker) and closed at the end, which stops anything still running.
     Each result goes to a spool on disk as it arrives, so the grader's memory
     does not grow with the class.
     """
     console = console or Console(stderr=True)
+    runner = runner if runner is not None else default_runner(assignment.where)
     harness, rubric = harness_hash(assignment.name, assignment.where), rubric_hash(assignment.rubric_path)
     results = ResultSpool(len(submissions))
     todo: list[tuple[int, Submission, CacheKey | None, dict]] = []
@@ -57,7 +58,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
             results.put(i, error_result(sub.student, sub.problem, assignment.rubric))
             continue
         key = CacheKey(content=content_hash(sub.path), assignment=assignment.name, harness=harness,
-                       visible_only=visible_only, limits=repr(limits))
+                       visible_only=visible_only, limits=repr(runner.limits))
         provenance = {"content": key.content, "harness": harness, "rubric": rubric}
         stored = store.get(sub.student) if store and not force else None
         if stored and stored.key == key:
@@ -65,36 +66,43 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
             reused += 1
         else:
             todo.append((i, sub, key, provenance))
-    client = None
-    if todo and runner is None:
-        client = dockerenv.client()
-        runner = docker_runner(client, ensure_image(client, assignment.where), limits)
-        sandbox.clean_orphans(client)
-    docker_down = None
+    runner_down = None
 
     def work(sub: Submission) -> tuple[HarnessReport | str, float]:
         t0 = time.monotonic()
         return harness_report(runner, assignment, sub, visible_only), time.monotonic() - t0
 
     def record(i: int, sub: Submission, key: CacheKey, prov: dict, fut: Future) -> None:
-        nonlocal docker_down
+        nonlocal runner_down
         try:
             report, seconds = fut.result()
             if store is not None and isinstance(report, HarnessReport):
                 store.put(StoredResult(student=sub.student, key=key, report=report, seconds=seconds))
             results.put(i, result_from(report, assignment, sub.student, seconds, prov))
-        except DockerUnavailable as e:
-            docker_down = str(e)
+        except RunnerUnavailable as e:
+            runner_down = str(e)
             results.put(i, error_result(sub.student, str(e), assignment.rubric))
         except Exception as e:  # a grader bug must not cost the other students their results
             results.put(i, error_result(sub.student, f"internal grader error: {type(e).__name__}: {e}",
                                         assignment.rubric))
 
-    workers = jobs or default_jobs()
+    if todo:
+        with runner:
+            _run_all(todo, work, record, jobs or default_jobs(), runner, assignment.name, console)
+    if runner_down:
+        console.print(f"[red]Grading stopped working during the batch:[/red] {runner_down}\n"
+                      "Every finished result was kept; rerun the same command once it works again "
+                      "and it continues where it stopped.")
+    book = Gradebook(assignment=assignment.name, submissions=results)
+    return BatchRun(book, ran=len(todo), reused=reused, runner_down=runner_down)
+
+
+def _run_all(todo: list, work, record, workers: int, runner: Runner, name: str, console: Console) -> None:
+    """Keep `workers` submissions running; record each as it finishes; Ctrl-C stops every run."""
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
     with progress, ThreadPoolExecutor(max_workers=workers) as pool:
-        task = progress.add_task(assignment.name, total=len(todo))
+        task = progress.add_task(name, total=len(todo))
         waiting = iter(todo)
         running: dict[Future, tuple] = {}
 
@@ -117,15 +125,8 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
                 del done, fut
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
-            if client is not None:
-                sandbox.ACTIVE.kill_all(client)
+            runner.cancel()
             raise
-    if docker_down:
-        console.print(f"[red]Grading stopped working during the batch:[/red] {docker_down}\n"
-                      "Every finished result was kept; rerun the same command once Docker is back "
-                      "and it continues where it stopped.")
-    book = Gradebook(assignment=assignment.name, submissions=results)
-    return BatchRun(book, ran=len(todo), reused=reused, docker_down=docker_down)
 
 
 def grade_all(assignment: Assignment, submissions: list[Submission], **kwargs) -> Gradebook:

@@ -80,7 +80,7 @@ def cmd_grade(argv: list[str]) -> int:
         from .batch import grade_batch
         from .store import ResultStore
         run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
-                          limits=limits_from(args))
+                          runner=sandbox.DockerRunner(limits_from(args), where=assignment.where))
     return report_batch(run, args.out, previous, args.format)
 
 
@@ -91,7 +91,7 @@ def report_batch(run, out_dir: Path, previous: Gradebook | None, fmt: str | None
     _write(book, out_dir)
     if fmt:
         sys.stdout.writelines(FORMATS[fmt](book))
-        return 1 if run.docker_down else 0
+        return 1 if run.runner_down else 0
     for table in summary_tables(book):
         console.print(table)
     stats = class_stats(book)
@@ -103,7 +103,7 @@ def report_batch(run, out_dir: Path, previous: Gradebook | None, fmt: str | None
                   highlight=False)
     if previous is not None:
         console.print(regrade.render(regrade.diff(previous, book)), highlight=False)
-    return 1 if run.docker_down else 0
+    return 1 if run.runner_down else 0
 
 
 def add_limit_options(ap: argparse.ArgumentParser) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import docker
 from docker.errors import DockerException
 
+from .runners import RunnerUnavailable
 
-class DockerUnavailable(RuntimeError):
-    pass
+
+class DockerUnavailable(RunnerUnavailable):
+    """No Docker daemon answers, or it failed mid-run."""
 
 
 HOW_TO = ("No Docker daemon is reachable. On Debian as root run scripts/ensure-docker.sh "

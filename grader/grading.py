@@ -1,89 +1,115 @@
-"""Grade one submission: run the harness (container or local namespaces) -> report -> score.
+"""Grade one submission: run the harness (any Runner) -> rebuild its report -> score.
 
 Never raises for bad student input: every problem becomes an error verdict.
-Only a failing Docker daemon propagates (DockerUnavailable), so a batch can say
-so once instead of blaming every student.
+Only a runner that cannot run anything propagates (RunnerUnavailable), so a
+batch can say so once instead of blaming every student.
 """
 from __future__ import annotations
 
 import time
-from typing import Callable
 
-import requests
-from docker.errors import APIError, DockerException, ImageNotFound
 from pydantic import ValidationError
 
-from . import sandbox
 from .assignments import Assignment
-from .dockerenv import DockerUnavailable
-from .models import HarnessReport, Submission, SubmissionResult
+from .models import (
+    HARNESS_EVENT,
+    CheckEvent,
+    CheckOutcome,
+    CheckStatus,
+    EndEvent,
+    HarnessReport,
+    PlanEvent,
+    Submission,
+    SubmissionResult,
+)
+from .runners import Limits, Runner, RunResult
 from .score import error_result, score
-from .staging import SubmissionTooLarge, staged_copy
+from .staging import SubmissionTooLarge
 
 
-class GradingImageMissing(DockerUnavailable):
-    """The image vanished mid-batch: every remaining submission would fail the same way."""
-
-# (submission folder, assignment name, visible_only) -> what the harness printed
-HarnessRunner = Callable[[object, str, bool], sandbox.SandboxResult]
-
-
-def docker_runner(client, image: str, limits: sandbox.Limits = sandbox.Limits()) -> HarnessRunner:
-    def run(path, assignment: str, visible_only: bool) -> sandbox.SandboxResult:
+def _events(res: RunResult) -> list:
+    """The harness's JSON lines that parse; a line cut short by a kill is dropped."""
+    events = []
+    for line in res.stdout.decode(errors="replace").splitlines():
         try:
-            with staged_copy(path) as clean:
-                res = sandbox.run_harness(client, image, clean, assignment, limits, visible_only)
-            if res.exit_code == 127 and b"[FATAL tini" in res.stderr:
-                raise GradingImageMissing(f"the grading image {image} is broken "
-                                          f"({res.stderr.decode(errors='replace').strip()[:200]}); "
-                                          "rebuild it with `grade image build --force`")
-            return res
-        except ImageNotFound:
-            raise GradingImageMissing(f"the grading image {image} is missing (removed during the batch?); "
-                                      "rerun and it will be rebuilt") from None
-        except APIError as e:
-            if "OCI runtime" in str(e) or "executable file not found" in str(e):
-                raise GradingImageMissing(f"the grading image {image} is broken ({e.explanation or e}); "
-                                          "rebuild it with `grade image build --force`") from None
-            raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
-        except (DockerException, requests.RequestException) as e:
-            raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
-    run.limits = limits
-    return run
+            events.append(HARNESS_EVENT.validate_json(line))
+        except (ValidationError, ValueError):
+            continue
+    return events
 
 
-def parse_report(res: sandbox.SandboxResult, limits: sandbox.Limits) -> HarnessReport | str:
-    """The harness's report, or why there is none (a one-line reason for the gradebook).
-
-    A student process killed by the out-of-memory killer still leaves the harness
-    alive with a report; only when the harness itself gave no answer is the whole
-    submission an error.
-    """
-    lines = res.stdout.decode(errors="replace").strip().splitlines()
-    try:
-        if not res.timed_out:
-            return HarnessReport.model_validate_json(lines[-1] if lines else "")
-    except (ValidationError, ValueError):
-        pass
+def _stop_reason(res: RunResult, limits: Limits) -> tuple[str, str] | None:
+    """What stopped the harness from outside and what that suggests, or None if it stopped on its own."""
     if res.oom_killed:
-        return (f"the grading run hit the memory limit ({limits.memory}); "
+        return (f"the grading run hit the memory limit ({limits.memory})",
                 "a program allocated far more memory than this assignment needs")
     if res.timed_out:
-        return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)"
+        return f"the grading run hit the time limit ({limits.wall_seconds} s for the whole submission)", ""
+    return None
+
+
+def parse_report(res: RunResult, limits: Limits) -> HarnessReport | str:
+    """The harness's report, rebuilt from its stream of lines, or why there is none (a one-line reason).
+
+    A student process killed by the out-of-memory killer still leaves the harness
+    alive with a report. When the harness itself is stopped (the whole-submission
+    time or memory limit) after announcing its checks, every check that finished
+    keeps its verdict, the one that was running gets an error saying what stopped
+    it, and the ones never reached are skipped, saying so. A harness that died on
+    its own (a grader bug) keeps the same verdicts for reading, but the submission
+    is an error, so it is rerun rather than scored.
+    """
+    events = _events(res)
+    plan = next((e for e in events if isinstance(e, PlanEvent)), None)
+    end = next((e for e in events if isinstance(e, EndEvent)), None)
+    outcomes = [e.outcome for e in events if isinstance(e, CheckEvent)]
+    reason = _stop_reason(res, limits)
+    if end is not None:
+        return HarnessReport(assignment=end.assignment, language=plan.language if plan else None,
+                             checks=outcomes, error=end.error, stats=end.stats)
     tail = res.stderr.decode(errors="replace")[-1500:]
-    return f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
+    died = f"internal error: the harness gave no result (exit {res.exit_code}). {tail}".strip()
+    if plan is None:
+        return "; ".join(filter(None, reason)) if reason else died
+    if reason is None:
+        return HarnessReport(assignment=plan.assignment, language=plan.language, error=died,
+                             checks=_account_for_plan(plan, outcomes, ("the grader stopped unexpectedly", "")))
+    return HarnessReport(assignment=plan.assignment, language=plan.language,
+                         checks=_account_for_plan(plan, outcomes, reason))
 
 
-def harness_report(run: HarnessRunner, assignment: Assignment, sub: Submission,
+def _account_for_plan(plan: PlanEvent, outcomes: list[CheckOutcome], reason: tuple[str, str]) -> list[CheckOutcome]:
+    """Every planned check once: its verdict if it has one, else why it has none."""
+    what, detail = reason
+    done = {o.id: o for o in outcomes}
+    out, running_seen = [], False
+    for c in plan.checks:
+        if c.id in done:
+            out.append(done[c.id])
+            continue
+        common = {"id": c.id, "name": c.name, "hidden": c.hidden, "advisory": c.advisory}
+        if not running_seen:
+            running_seen = True
+            out.append(CheckOutcome(**common, status=CheckStatus.error,
+                                    message=f"This check was running when {what}, so it has no verdict"
+                                            f"{'; ' + detail if detail else ''}. Every check that finished "
+                                            "before it kept its own."))
+        else:
+            out.append(CheckOutcome(**common, status=CheckStatus.skipped,
+                                    message=f"{what[0].upper()}{what[1:]} before this check started."))
+    return out
+
+
+def harness_report(runner: Runner, assignment: Assignment, sub: Submission,
                    visible_only: bool = False) -> HarnessReport | str:
     """Run the harness on one submission: its report, or a one-line reason why there is none."""
     if sub.problem:
         return sub.problem
     try:
-        res = run(sub.path, assignment.name, visible_only)
+        res = runner.run(sub.path, assignment.name, visible_only)
     except SubmissionTooLarge as e:
         return str(e)
-    report = parse_report(res, getattr(run, "limits", sandbox.Limits()))
+    report = parse_report(res, runner.limits)
     if isinstance(report, HarnessReport) and report.assignment != assignment.name:
         return "internal error: the harness answered for another assignment"
     return report
@@ -101,8 +127,9 @@ def result_from(report: HarnessReport | str, assignment: Assignment, student: st
     return result
 
 
-def grade_submission(run: HarnessRunner, assignment: Assignment, sub: Submission,
+def grade_submission(runner: Runner, assignment: Assignment, sub: Submission,
                      visible_only: bool = False) -> SubmissionResult:
+    """One submission, start to finish, in an already open runner."""
     t0 = time.monotonic()
-    report = harness_report(run, assignment, sub, visible_only)
+    report = harness_report(runner, assignment, sub, visible_only)
     return result_from(report, assignment, sub.student, seconds=time.monotonic() - t0)

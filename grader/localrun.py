@@ -12,17 +12,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from .locations import Locations
-from .sandbox import Limits, SandboxResult
+from .runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
 
 WARNING = ("local runner: no container. Your programs run in private namespaces with resource limits, "
            "but the isolation is weaker than Docker's; use it for self-checking only.")
 UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--ipc", "--mount", "--net"]
 
 
-class LocalRunnerUnavailable(RuntimeError):
+class LocalRunnerUnavailable(RunnerUnavailable):
     pass
 
 
@@ -38,28 +39,53 @@ def check_available() -> None:
             f"{probe.stderr.decode(errors='replace').strip()[:200]}); use Docker instead")
 
 
-def runner(limits: Limits = Limits(), where: Locations | None = None):
-    check_available()
-    where = where or Locations.bundled()
+class LocalRunner(SharedOpen):
+    """The harness in fresh namespaces on this machine (see grader.runners.Runner)."""
 
-    def run(path, assignment: str, visible_only: bool) -> SandboxResult:
+    def __init__(self, limits: Limits = Limits(), where: Locations | None = None):
+        self.limits = limits
+        self.where = where or Locations.bundled()
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def _open(self) -> None:
+        check_available()
+
+    def cancel(self) -> None:
+        with self._lock:
+            procs = list(self._running)
+        for p in procs:
+            p.kill()   # unshare's --fork child is PID 1 of the namespace: the whole run dies with it
+
+    def run(self, submission: Path, assignment: str, visible_only: bool = False) -> RunResult:
         with tempfile.TemporaryDirectory(prefix="ipcgrade-local-") as work:
             os.chmod(work, 0o755)
             clean = Path(work) / "staged"
-            shutil.copytree(path, clean, symlinks=True)
-            cmd = [*UNSHARE, "--", "timeout", "-s", "KILL", str(limits.wall_seconds),
-                   sys.executable, "-m", "grader.harness", "--assignment", assignment,
-                   "--submission", str(clean), "--workdir", work, "--local"]
-            if visible_only:
-                cmd.append("--visible-only")
+            shutil.copytree(submission, clean, symlinks=True)
+            python, *args = harness_args(assignment, visible_only)
+            cmd = [*UNSHARE, "--", "timeout", "-s", "KILL", str(self.limits.wall_seconds),
+                   sys.executable, *args, "--submission", str(clean), "--workdir", work, "--local"]
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-                   "IPCGRADE_ASSIGNMENTS": str(where.assignment_dir(assignment).parent),
-                   "PYTHONPATH": str(where.harness_package.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
+                   "IPCGRADE_ASSIGNMENTS": str(self.where.assignment_dir(assignment).parent),
+                   "PYTHONPATH": str(self.where.harness_package.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
+            p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, close_fds=True)
+            with self._lock:
+                self._running.add(p)
             try:
-                p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, timeout=limits.wall_seconds + 15, close_fds=True)
-            except subprocess.TimeoutExpired as e:
-                return SandboxResult(None, e.stdout or b"", e.stderr or b"", timed_out=True)
-            return SandboxResult(p.returncode, p.stdout, p.stderr, timed_out=p.returncode in (-9, 137))
-    run.limits = limits
-    return run
+                out, err = p.communicate(timeout=self.limits.wall_seconds + 15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+                return RunResult(None, out[: self.limits.output_bytes], err[-20000:], timed_out=True)
+            finally:
+                with self._lock:
+                    self._running.discard(p)
+            return RunResult(p.returncode, out[: self.limits.output_bytes], err[-20000:],
+                             timed_out=p.returncode in (-9, 137))
+
+
+def runner(limits: Limits = Limits(), where: Locations | None = None) -> LocalRunner:
+    """A local runner, checked now so a machine without namespaces says so before any grading."""
+    check_available()
+    return LocalRunner(limits, where)

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 
 class CheckStatus(str, Enum):
@@ -50,6 +50,39 @@ class HarnessReport(BaseModel):
     checks: list[CheckOutcome] = Field(default_factory=list)
     error: str | None = None
     stats: dict = Field(default_factory=dict)   # measurements for benchmarks, e.g. kill latencies
+
+
+class PlannedCheck(BaseModel):
+    id: str
+    name: str
+    hidden: bool = False
+    advisory: bool = False
+
+
+class PlanEvent(BaseModel):
+    """The harness's first line: the checks it will report, in order (the build first)."""
+    event: Literal["plan"]
+    assignment: str
+    language: str | None = None
+    checks: list[PlannedCheck]
+
+
+class CheckEvent(BaseModel):
+    """One check's verdict, written the moment it is known."""
+    event: Literal["check"]
+    outcome: CheckOutcome
+
+
+class EndEvent(BaseModel):
+    """The harness's last line: it finished (or failed, and says why)."""
+    event: Literal["end"]
+    assignment: str
+    error: str | None = None
+    stats: dict = Field(default_factory=dict)
+
+
+# One line of the harness's output (see grader/harness/__main__.py).
+HARNESS_EVENT = TypeAdapter(Annotated[PlanEvent | CheckEvent | EndEvent, Field(discriminator="event")])
 
 
 class Submission(BaseModel):

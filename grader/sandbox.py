@@ -1,70 +1,163 @@
-"""One disposable container per submission, removed whatever happens.
+"""The Docker runner: one disposable container per submission, removed whatever happens.
 
 Every limit is enforced twice: cgroup limits on the container (memory, pids,
 CPU) plus rlimits inside it, and a wall-clock limit both inside (`timeout`
 around the harness) and on the host (kill after the deadline). The container
 has no network, a read-only root, tmpfs scratch space, no new privileges and
 only the capabilities the harness needs to trace and supervise the student uid.
+
+Docker's failures are told apart by what they are, never by their wording: a
+missing image is `ImageNotFound`; an image that cannot run the harness either
+leaves the runtime's error in the container's `State.Error` (the container never
+started) or makes the container exit with 126/127 (the shell convention for a
+command that could not be executed: tini or `timeout` found nothing to run);
+anything else the daemon or its connection does is `DockerUnavailable`.
 """
 from __future__ import annotations
 
 import os
 import socket
 import threading
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from docker.errors import APIError, DockerException, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import Mount
 
+from . import dockerenv
+from .dockerenv import DockerUnavailable
+from .image import ensure_image
+from .locations import Locations
+from .runners import Limits, RunResult, SharedOpen, harness_args
+from .staging import staged_copy
+
 LABEL = "ipcgrade"
+RUNNER_LABEL = f"{LABEL}.runner"
 
 # CAP_SETUID/SETGID: drop to the student uid; SYS_PTRACE: strace and /proc/PID/{fd,wchan,syscall};
 # KILL: signal and kill student processes; DAC_OVERRIDE + CHOWN + FOWNER: prepare the student's
 # files; IPC_OWNER: inspect the student's IPC objects.
 HARNESS_CAPS = ["SETUID", "SETGID", "SYS_PTRACE", "KILL", "DAC_OVERRIDE", "CHOWN", "FOWNER", "IPC_OWNER"]
+# Exit statuses of a command that could not be executed at all (126: not executable, 127: not found),
+# from tini or from `timeout`; the harness itself never exits with them.
+CANNOT_EXECUTE = (126, 127)
+
+SandboxResult = RunResult        # the old name
 
 
-@dataclass(frozen=True)
-class Limits:
-    wall_seconds: int = 180          # whole harness run for one submission
-    memory: str = "512m"
-    pids: int = 256
-    cpus: float = 1.0
-    work_tmpfs: str = "64m"
-    output_bytes: int = 8 << 20      # the harness's own answer
-    runtime: str | None = None       # e.g. "runsc" (gVisor) when installed
+class GradingImageMissing(DockerUnavailable):
+    """The image vanished or cannot run the harness: every remaining submission would fail the same way."""
 
 
-@dataclass
-class SandboxResult:
-    exit_code: int | None
-    stdout: bytes
-    stderr: bytes
-    timed_out: bool = False
-    oom_killed: bool = False
-    container_id: str = ""
+# Runners of this process that are open: their containers are in use, every other container
+# this process labelled is an orphan (left when the daemon died under a run).
+_OPEN_RUNNERS: set[str] = set()
+_OPEN_LOCK = threading.Lock()
 
 
-@dataclass
-class ActiveContainers:
-    """Containers of this grader process, so Ctrl-C can kill them all at once."""
-    ids: set = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class DockerRunner(SharedOpen):
+    """The grading runner (see grader.runners.Runner): owns its client, image, limits and containers.
 
-    def discard(self, cid):
-        with self.lock:
-            self.ids.discard(cid)
+    Entering connects to the daemon (unless given a client), makes sure the grading
+    image exists (unless given one) and removes orphaned containers; leaving removes
+    every container it still has, so Ctrl-C leaves nothing running.
+    """
 
-    def kill_all(self, client):
-        with self.lock:
-            ids = list(self.ids)
+    def __init__(self, limits: Limits = Limits(), *, client=None, image: str | None = None,
+                 where: Locations | None = None):
+        self.limits = limits
+        self.client = client
+        self.image = image
+        self.where = where      # which assignments the image must hold (None: the bundled ones)
+        self.token = uuid.uuid4().hex[:16]
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _open(self) -> None:
+        if self.client is None:
+            self.client = dockerenv.client()
+        if self.image is None:
+            self.image = ensure_image(self.client, self.where)
+        with _OPEN_LOCK:
+            _OPEN_RUNNERS.add(self.token)
+        clean_orphans(self.client)
+
+    def _close(self) -> None:
+        self.cancel()
+        with _OPEN_LOCK:
+            _OPEN_RUNNERS.discard(self.token)
+
+    def cancel(self) -> None:
+        with self._lock:
+            ids = list(self._active)
         for cid in ids:
-            _remove(client, cid)
+            _remove(self.client, cid)
+
+    def run(self, submission: Path, assignment: str, visible_only: bool = False) -> RunResult:
+        with staged_copy(submission) as clean:
+            return self.run_command(clean, harness_args(assignment, visible_only))
+
+    def run_command(self, mount: Path, command: list[str]) -> RunResult:
+        """Run `command` (a harness entry point) in a fresh container with `mount` at /submission
+        (read-only). The container is removed whatever happens: exit, timeout, exception or Ctrl-C."""
+        try:
+            res = self._run_container(mount, command)
+        except ImageNotFound:
+            raise GradingImageMissing(f"the grading image {self.image} is missing (removed during the batch?); "
+                                      "rerun and it will be rebuilt") from None
+        except (DockerException, requests.RequestException) as e:
+            raise DockerUnavailable(f"the Docker daemon failed: {e}") from None
+        if res.exit_code in CANNOT_EXECUTE:
+            raise self._broken(res.stderr.decode(errors="replace").strip()[:200])
+        return res
+
+    def _broken(self, detail: str) -> GradingImageMissing:
+        return GradingImageMissing(f"the grading image {self.image} is broken ({detail}); "
+                                   "rebuild it with `grade image build --force`")
+
+    def _run_container(self, mount: Path, command: list[str]) -> RunResult:
+        client, limits = self.client, self.limits
+        command = ["timeout", "-s", "KILL", str(limits.wall_seconds), *command]
+        config = container_config(self.image, command, mount, limits)
+        config["labels"][RUNNER_LABEL] = self.token
+        with self._lock:  # cancel() must never miss a container that exists
+            container = client.containers.create(**config)
+            self._active.add(container.id)
+        try:
+            try:
+                container.start()
+            except APIError:
+                refused = _state(client, container.id).get("Error")
+                if refused:   # the runtime could not start the command: the image cannot run the harness
+                    raise self._broken(refused) from None
+                raise
+            timed_out = False
+            try:
+                status = container.wait(timeout=limits.wall_seconds + 15)
+                code = status.get("StatusCode")
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                timed_out = True
+                code = None
+                try:
+                    container.kill()
+                except (APIError, DockerException):
+                    pass
+            oom = bool(_state(client, container.id).get("OOMKilled"))
+            if code == 137 and not oom:
+                timed_out = True  # the in-container `timeout -s KILL` fired
+            out = container.logs(stdout=True, stderr=False)[: limits.output_bytes]
+            err = container.logs(stdout=False, stderr=True)[-20000:]
+            return RunResult(code, out, err, timed_out, oom, container.id)
+        finally:
+            _remove(client, container.id)
+            with self._lock:
+                self._active.discard(container.id)
 
 
-ACTIVE = ActiveContainers()
+def _state(client, cid: str) -> dict:
+    return client.api.inspect_container(cid).get("State", {})
 
 
 def _remove(client, cid: str) -> None:
@@ -74,6 +167,19 @@ def _remove(client, cid: str) -> None:
         pass
     except (APIError, DockerException, requests.RequestException):
         pass
+
+
+def run_harness(client, image: str, submission: Path, assignment: str, limits: Limits = Limits(),
+                visible_only: bool = False) -> RunResult:
+    """One harness run in a runner of its own (for scripts; a batch keeps one runner open)."""
+    with DockerRunner(limits, client=client, image=image) as box:
+        return box.run_command(submission, harness_args(assignment, visible_only))
+
+
+def run_in_container(client, image: str, mount: Path, command: list[str], limits: Limits = Limits()) -> RunResult:
+    """Run `command` in a fresh container with `mount` at /submission, in a runner of its own."""
+    with DockerRunner(limits, client=client, image=image) as box:
+        return box.run_command(mount, command)
 
 
 def container_config(image: str, command: list[str], submission: Path, limits: Limits) -> dict:
@@ -100,47 +206,6 @@ def container_config(image: str, command: list[str], submission: Path, limits: L
         stop_signal="SIGKILL",
         **({"runtime": limits.runtime} if limits.runtime else {}),
     )
-
-
-def run_harness(client, image: str, submission: Path, assignment: str, limits: Limits = Limits(),
-                visible_only: bool = False) -> SandboxResult:
-    """Run the harness for one submission in a fresh container and return what it printed."""
-    args = ["--assignment", assignment] + (["--visible-only"] if visible_only else [])
-    return run_in_container(client, image, submission, ["python3", "-m", "grader.harness", *args], limits)
-
-
-def run_in_container(client, image: str, mount: Path, command: list[str], limits: Limits = Limits()) -> SandboxResult:
-    """Run `command` (a harness entry point) in a fresh container with `mount` at /submission (read-only).
-
-    The container is removed whatever happens: normal exit, timeout, exception or Ctrl-C.
-    """
-    command = ["timeout", "-s", "KILL", str(limits.wall_seconds), *command]
-    with ACTIVE.lock:  # clean_orphans must never see it created but not yet registered
-        container = client.containers.create(**container_config(image, command, mount, limits))
-        ACTIVE.ids.add(container.id)
-    try:
-        container.start()
-        timed_out = False
-        try:
-            status = container.wait(timeout=limits.wall_seconds + 15)
-            code = status.get("StatusCode")
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            timed_out = True
-            code = None
-            try:
-                container.kill()
-            except (APIError, DockerException):
-                pass
-        state = client.api.inspect_container(container.id).get("State", {})
-        oom = bool(state.get("OOMKilled"))
-        if code == 137 and not oom:
-            timed_out = True  # the in-container `timeout -s KILL` fired
-        out = container.logs(stdout=True, stderr=False)[: limits.output_bytes]
-        err = container.logs(stdout=False, stderr=True)[-20000:]
-        return SandboxResult(code, out, err, timed_out, oom, container.id)
-    finally:
-        _remove(client, container.id)
-        ACTIVE.discard(container.id)
 
 
 def owner_label() -> str:
@@ -176,19 +241,15 @@ def clean(client) -> int:
 
 def clean_orphans(client) -> int:
     """Remove containers whose grader is gone (it crashed or was killed), and this grader's own
-    containers that no run is using any more (left when the daemon died under them)."""
+    containers that no open runner is using (left when the daemon died under them)."""
     host, me = socket.gethostname(), owner_label()
-    with ACTIVE.lock:
-        return _clean_orphans(client, host, me)
-
-
-def _clean_orphans(client, host: str, me: str) -> int:
     n = 0
     for c in leftover_containers(client):
         owner = c.labels.get(f"{LABEL}.owner", "")
         h, _, pid = owner.rpartition(":")
         dead_owner = h == host and pid.isdigit() and not _pid_alive(int(pid))
-        mine_but_unused = owner == me and c.id not in ACTIVE.ids
+        with _OPEN_LOCK:
+            mine_but_unused = owner == me and c.labels.get(RUNNER_LABEL) not in _OPEN_RUNNERS
         if dead_owner or mine_but_unused:
             _remove(client, c.id)
             n += 1

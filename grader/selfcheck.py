@@ -15,12 +15,13 @@ from rich.console import Console
 
 from . import assignments, dockerenv, localrun
 from .course import add_course_option, locations
-from .grading import docker_runner, grade_submission
+from .grading import grade_submission
 from .image import ensure_image
 from .locations import Locations
 from .models import CheckStatus, Gradebook, Submission, SubmissionResult
 from .report import FORMATS, write_outputs
 from .report.terminal import render_check_report
+from .sandbox import DockerRunner
 from .yamlfile import validate
 
 CONFIG = ".grade.yaml"
@@ -62,7 +63,7 @@ def pick_runner(kind: str, console: Console, where: Locations | None = None):
     if kind != "local":
         try:
             client = dockerenv.client()
-            return docker_runner(client, ensure_image(client, where))
+            return DockerRunner(client=client, image=ensure_image(client, where), where=where)
         except dockerenv.DockerUnavailable:
             if kind == "docker":
                 raise
@@ -97,9 +98,9 @@ def main(argv: list[str]) -> int:
 
 def _check(folder: Path, name: str, args, console: Console, where: Locations) -> int:
     assignment = assignments.load(name, where)
-    run = pick_runner(args.runner, console, where)
     sub = Submission(student=folder.resolve().name, path=folder)
-    full = grade_submission(run, assignment, sub, visible_only=True)
+    with pick_runner(args.runner, console, where) as runner:
+        full = grade_submission(runner, assignment, sub, visible_only=True)
     deferred = sum(1 for c in full.checks if c.outcome.deferred)
     result = visible_result(full)
     book = Gradebook(assignment=assignment.name, submissions=[result])

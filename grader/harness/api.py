@@ -3,11 +3,17 @@
 A check's docstring is the sentence the student sees. Points live in the rubric,
 not here. There is no global registry: the runner collects the decorated
 functions of an assignment's check modules in the order they are written.
+
+Each check has its own time limit (`timeout`, wall seconds): the runner stops a
+check that overruns it, gives it an error verdict and goes on with the next one.
+The default sits far above what any check of the shipped assignments needs; a
+check that legitimately waits longer (several sessions, long hang budgets)
+raises its own.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -18,14 +24,22 @@ class CheckSpec:
     depends: tuple[str, ...] = ()
     hidden: bool = False
     advisory: bool = False         # reported, but worth no points unless the rubric says so
+    timeout: float = 90.0          # wall seconds before the runner stops the check
 
 
-def check(id: str, *, depends: tuple[str, ...] | list[str] = (), hidden: bool = False, advisory: bool = False):
+DEFAULT_TIMEOUT = CheckSpec.timeout
+
+
+def check(id: str, *, depends: tuple[str, ...] | list[str] = (), hidden: bool = False, advisory: bool = False,
+          timeout: float = DEFAULT_TIMEOUT):
     """Declare a check. Every check implicitly depends on the build."""
+    if not timeout > 0:
+        raise ValueError(f"check {id!r}: timeout must be a positive number of seconds")
+
     def wrap(func: Callable) -> Callable:
         doc = (func.__doc__ or id).strip().splitlines()[0].strip()
         func.__check__ = CheckSpec(id=id, name=doc, func=func, depends=tuple(depends),
-                                   hidden=hidden, advisory=advisory)
+                                   hidden=hidden, advisory=advisory, timeout=float(timeout))
         return func
     return wrap
 
@@ -42,7 +56,7 @@ class Fail(Exception):
     def __post_init__(self):
         super().__init__(self.message)
 
-    def with_evidence(self, label: str, text: str) -> "Fail":
+    def with_evidence(self, label: str, text: str) -> Fail:
         self.evidence.append((label, text))
         return self
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -110,6 +112,20 @@ class CheckContext:
             raise value
         return value
 
+    def grader_files(self, prefix: str, files: dict[str, bytes]) -> str:
+        """Write files the programs under test read (data, probes) into a fresh directory; its path.
+
+        The directory is new (mkdtemp), root-owned, mode 0755, next to the student's
+        folder when only the grader can write there, and each file is created with
+        O_EXCL|O_NOFOLLOW: nothing can be planted in it or swapped for a link.
+        """
+        parent = _safe_dir(os.path.dirname(os.path.abspath(self.workdir)))
+        d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+        os.chmod(d, 0o755)
+        for name, data in files.items():
+            _write_new(os.path.join(d, name), data)
+        return d
+
     # ------------------------------------------------------------ kernel state
     def ipc_objects(self) -> list[procfs.IpcObject]:
         return procfs.read_sysvipc()
@@ -165,3 +181,25 @@ def _ancestors(pid: int) -> set[int]:
         pid = st.ppid
         out.add(pid)
     return out
+
+
+def _safe_dir(path: str) -> str | None:
+    """`path` if it is a directory only the grader can write to (so nothing can be planted in it)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        return None
+    return path
+
+
+def _write_new(path: str, data: bytes, mode: int = 0o644) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    os.chmod(path, mode)

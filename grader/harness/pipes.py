@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import termios
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
-from . import procfs
+from . import processes, procfs, signals, waits
+from .evidence import calls, expect, short
+from .processes import FORK_SYSCALLS, WAIT_SYSCALLS
 from .trace import ExitEvent, Syscall, Trace
 
 
@@ -220,9 +225,30 @@ def explain_waits(pids: list[int], labels: dict[int, str] | None = None) -> str:
     return "\n".join(w.describe() for w in waits)
 
 
+def explain_hang(labels: dict[int, str]) -> tuple[str, tuple[str, str]] | None:
+    """For `waits.finish_tree`: who of these processes is stuck on a pipe of their own, and who
+    holds the other end (the first as a sentence, all as evidence); None if no one is."""
+    waits = [w for w in pipe_waits(list(labels), labels) if not w.on_grader_pipe]
+    if not waits:
+        return None
+    return waits[0].describe(), ("who is stuck on a pipe, and who holds the other end",
+                                 "\n".join(w.describe() for w in waits))
+
+
+def own_pipes(pmap: dict[int, list[PipeEnd]], stdin_inode: int | None) -> set[int]:
+    """The pipes a run made itself: not the grader's output pipes, not the stdin it was given."""
+    return {i for i, ends in pmap.items() if i != stdin_inode and not any(e.pid == os.getpid() for e in ends)}
+
+
+def stdin_inode(pid: int | None) -> int | None:
+    """The inode of the pipe a process has as its stdin (None if fd 0 is not a pipe)."""
+    fd0 = next((f for f in procfs.read_fds(pid) if f.fd == 0), None) if pid else None
+    return fd0.pipe_inode if fd0 else None
+
+
 # ---------------------------------------------------------------- pipe ends over time, from a trace
 
-FORK_CALLS = ("fork", "vfork", "clone", "clone3")
+FORK_CALLS = FORK_SYSCALLS     # the one set, from processes
 
 
 @dataclass
@@ -404,3 +430,199 @@ def traced_pipe_ends(trace: Trace, root: int | None = None) -> TracedPipes:
     for r in roots:
         replay(r, {})
     return TracedPipes(pipes, ends, parents, by_pid)
+
+
+# ---------------------------------------------------------------- the pipe probe
+
+# A command to put at either end of a student's pipe (file pipe_probe.py, run as a script, never
+# imported): `fds writer|reader` prints "PROBE ROLE pid=N fds=FD:INODE:r|w ..." (the reader then
+# relays one line of its stdin as "RELAY ..."); `hold` blocks SIGUSR1, prints "PROBE holding ...",
+# waits for it, then drains stdin and prints "HELD bytes=N sha256=H"; `wait` waits the same way
+# and exits without reading. Held, the grader decides when the reader starts reading.
+PROBE_SOURCE = (Path(__file__).parent / "pipe_probe.py").read_bytes()
+
+
+def parse_probe(line: str) -> tuple[str, int | None, dict[int, tuple[int, str]]]:
+    """"PROBE reader pid=12 fds=0:345:r 4:345:w" -> ("reader", 12, {0: (345, "r"), 4: (345, "w")})."""
+    words = line.split()
+    role = words[1] if len(words) > 1 else "?"
+    pid, fds = None, {}
+    for w in words[2:]:
+        if w.startswith("pid=") and w[4:].isdigit():
+            pid = int(w[4:])
+    rest = line.split("fds=", 1)[1].split() if "fds=" in line else []
+    for item in rest:
+        parts = item.split(":")
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            fds[int(parts[0])] = (int(parts[1]), parts[2])
+    return role, pid, fds
+
+
+def probe_table(fds: dict[int, tuple[int, str]], pipe_inode: int | None) -> str:
+    """A probe's pipe fds in words; fds 0-2 on another pipe than `pipe_inode` are the grader's."""
+    return ", ".join(f"fd {fd}: {'write' if a == 'w' else 'read' if a == 'r' else a} end of pipe {ino}"
+                     + (" (the grader's)" if fd <= 2 and ino != pipe_inode else "")
+                     for fd, (ino, a) in sorted(fds.items())) or "no pipe fds"
+
+
+def stray_probe_ends(who: str, fds: dict[int, tuple[int, str]], right: int, pipe_inode: int | None) -> list[str]:
+    """Pipe ends a probe holds besides fd `right`: any above 2, and any other fd on the student's pipe."""
+    return [f"{who} has a stray pipe end: fd {fd}, the {'write' if access == 'w' else 'read'} end of pipe {ino}"
+            for fd, (ino, access) in sorted(fds.items()) if fd != right and (fd > 2 or ino == pipe_inode)]
+
+
+# ---------------------------------------------------------------- a writer on a full pipe
+
+def asleep_writing(pid: int | None) -> str:
+    """The wchan of a process asleep (state S) in a pipe write, or "" when it is not."""
+    st = procfs.read_stat(pid) if pid else None
+    wchan = procfs.read_wchan(pid) if st is not None and st.state == "S" else ""
+    return wchan if is_pipe_wchan(wchan, "write") else ""
+
+
+@dataclass
+class BlockedWriter:
+    """A writer seen asleep on a pipe: how full the pipe was, and whether it really slept."""
+    pid: int
+    wchan: str
+    fill: PipeFill | None
+    sample: "waits.BlockingSample"
+
+    def describe(self) -> str:
+        return (f"state S, wchan {self.wchan}; pipe: {self.fill.describe() if self.fill else 'fill level unavailable'}"
+                f"\n{self.sample.describe()}")
+
+
+def blocked_writer(pid: int, wchan: str, fd: int = 1, seconds: float = 0.5) -> BlockedWriter:
+    """Measure a writer seen asleep in a pipe write on `fd`: the pipe's fill level, then CPU and wakeups."""
+    fill = pipe_fill(pid, fd)
+    return BlockedWriter(pid, wchan, fill, waits.measure(pid, seconds))
+
+
+# ---------------------------------------------------------------- a parent's pipe ends, from the trace
+
+def kept_by_parent(tp: "TracedPipes", pid: int, pipe: "TracedPipe") -> list[str]:
+    """What a forking parent did wrong with a pipe's ends: never closed one, or closed it only after
+    it began to wait for its children (a reader's EOF or a writer's SIGPIPE waits on it)."""
+    own = tp.calls_by_pid.get(pid, [])
+    first_wait = next((i for i, e in enumerate(own) if getattr(e, "name", "") in WAIT_SYSCALLS), None)
+    problems = []
+    for end in tp.ends_of(pid, pipe):
+        name = f"the {end.access} end (fd {end.fd})"
+        if end.how_lost not in ("close", "close_range"):
+            problems.append(f"{name} was never closed by the parent" +
+                            (" (it went away only when the parent exited)" if end.how_lost == "exit" else ""))
+        elif first_wait is not None and end.lost_seq > first_wait:
+            problems.append(f"{name} was closed only after the parent started waiting")
+    return problems
+
+
+# ---------------------------------------------------------------- a held reader: a writer on a full pipe
+
+def wait_for_probe(run, argv: list[str], pids: Callable[[], list[int]], timeout: float) -> int | None:
+    """The pid of the probe run as `argv` (mode `hold` or `wait`) once it is ready for SIGUSR1;
+    None if it never gets there, or the whole run ended. `pids` lists the run's processes."""
+    def ready():
+        pid = processes.running([p for p in pids() if p != run.pid], argv)
+        if signals.awaits(pid, signal.SIGUSR1):
+            return pid
+        return -1 if run.proc.poll() is not None else None
+    pid = waits.until(ready, timeout)
+    return pid if pid and pid > 0 else None
+
+
+@dataclass
+class HeldReader:
+    """What the grader saw while the probe (`hold`) kept the reader from reading."""
+    reader: int | None = None
+    writer: int | None = None
+    blocked: BlockedWriter | None = None        # the writer seen asleep on the full pipe
+    pipe_map_text: str = ""                     # the run's own pipes, the grader's left out
+    parent_ends: list = field(default_factory=list)   # (inode, end) the run's first process held meanwhile
+    writer_done: bool = False                   # the writer exited once the reader was released
+    writer_name: str = "the writer"
+
+
+def hold_reader(run, reader: list[str], writer: list[str], *, pids: Callable[[], list[int]],
+                labels: Callable[[], dict[int, str]], uid: int | None, timeout: float) -> HeldReader:
+    """Watch a run whose reader is the probe as `reader` (`... probe.py hold`) and whose writer runs
+    `writer`: wait until the probe is ready, the writer sleeps on the full pipe (or ends), and the
+    parent waits for its children; map the pipes; release the reader; wait for the writer to end."""
+    given_stdin = stdin_inode(run.pid)
+    h = HeldReader(reader=wait_for_probe(run, reader, pids, timeout), writer_name=writer[0])
+
+    def writer_state() -> str | None:
+        """The wchan once the writer sleeps in a pipe write, "exited" once it is gone, else None."""
+        if h.writer is None:
+            h.writer = processes.running([p for p in pids() if p != run.pid], writer)
+            if h.writer is None:                # already gone? Then the live trace shows its exec and exit
+                t = run.trace
+                execd = [c.pid for c in t.calls("execve") if c.ret == 0 and c.arg(1).startswith(f'["{writer[0]}"')]
+                if execd and execd[-1] in t.exits():
+                    h.writer = execd[-1]
+                    return "exited"
+                return None
+        return "exited" if not waits.alive(h.writer) else asleep_writing(h.writer) or None
+
+    seen = waits.until(writer_state, timeout) if h.reader else None
+    if seen and seen != "exited":
+        h.blocked = blocked_writer(h.writer, seen)
+    # The parent's fd table once it sleeps in wait (it may be slower than its children).
+    waits.until(lambda: waits.asleep_in(run.pid, WAIT_SYSCALLS) or not waits.alive(run.pid), 2.0 if h.reader else 0)
+    who = labels()
+    pmap = pipe_map(list(who), who)
+    mine = own_pipes(pmap, given_stdin)
+    h.pipe_map_text = describe(pmap, only=mine)
+    h.parent_ends = [(i, e) for i, e in ends_held_by(pmap, run.pid) if i in mine]
+    signals.send_to_student(h.reader, signal.SIGUSR1, uid)
+    if h.writer:
+        h.writer_done = waits.until(lambda: not waits.alive(h.writer), timeout)
+    return h
+
+
+def probe_reports(lines: list[str]) -> tuple[str | None, str | None, bool]:
+    """(the writer probe's report, the reader probe's report, whether the writer's came through the
+    pipe), from the lines a run of `probe.py fds writer -- probe.py fds reader` printed. A writer's
+    report that reached the grader directly means its stdout was not the pipe."""
+    reader = next((line for line in lines if line.startswith("PROBE reader ")), None)
+    relayed = next((line[len("RELAY "):] for line in lines if line.startswith("RELAY PROBE writer ")), None)
+    return relayed or next((line for line in lines if line.startswith("PROBE writer ")), None), reader, bool(relayed)
+
+
+def kept_at_exec(tp: "TracedPipes", pid: int | None) -> str | None:
+    """The pipe ends a process kept across its execve, one per line ("none"); None if it never exec'd."""
+    execve, kept = tp.held_at_exec(pid) if pid else (None, [])
+    if execve is None:
+        return None
+    return "\n".join(e.describe() for e in sorted(kept, key=lambda e: e.fd)) or "none"
+
+
+def expect_writer_blocked(trace: Trace, h: HeldReader, total: int, *, never_asleep_hint: str) -> None:
+    """Fail unless the writer slept on the full pipe while the reader was held (no EAGAIN, no CPU, the
+    pipe really full) and then wrote all `total` bytes and exited once the reader drained it."""
+    name = h.writer_name
+    writes = [c for c in trace.calls("write", h.writer) if c.arg(0) == "1"] if h.writer else []
+    shown = [(f"the writer's ({name}'s) writes to fd 1", calls(trace, h.writer, ("write", "execve"))),
+             ("the pipes while the reader was held", h.pipe_map_text)]
+    if h.blocked is None:
+        again = [w for w in writes if w.errno == "EAGAIN"]
+        expect(not again, "the writer did not wait for the slow reader: its write failed with EAGAIN",
+               expected=f"{name} asleep in a pipe write (state S) until the reader makes room",
+               observed=short(again[0].raw) if again else None, evidence=shown,
+               hint="The pipe (or its write end) is non-blocking (O_NONBLOCK). Do not set it: a blocking "
+                    "pipe makes the writer sleep while the pipe is full, which is what you want.")
+        expect(False, "the writer was never seen asleep on a full pipe while the reader was held",
+               expected=f"{name} asleep in a pipe write (state S, wchan anon_pipe_write or pipe_write)",
+               observed=(f"{name} (pid {h.writer}) exited without ever waiting" if h.writer
+                         else f"{name} was never seen running"), evidence=shown, hint=never_asleep_hint)
+    sample, fill = h.blocked.sample, h.blocked.fill
+    shown.insert(0, ("the writer while the reader was held", h.blocked.describe()))
+    expect(sample.blocked, "the writer used the CPU while the pipe was full", expected="no CPU used while blocked",
+           observed=sample.describe(), evidence=shown)
+    expect(fill is None or fill.full, "the writer slept although the pipe was not full",
+           expected="a full pipe (64 KiB)", observed=fill.describe() if fill else None, evidence=shown,
+           hint="The writer should only wait when the pipe is full.")
+    written = sum(w.ret for w in writes if w.ret and w.ret > 0)
+    expect(h.writer_done and written >= total, "the writer made no progress once the reader drained the pipe",
+           expected=f"{name} writes all {total} bytes and exits", evidence=shown,
+           observed=f"{written} bytes written; {name} {'exited' if h.writer_done else 'still running'}")

@@ -31,13 +31,17 @@ ended) leaves its span open: `returned` is False.
 """
 from __future__ import annotations
 
+import os
 import re
 import signal as _signal
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import procfs
+from . import procfs, waits
+from .api import Fail
+from .evidence import expect
+from .processes import FORK_SYSCALLS
 from .trace import Event, SignalEvent, Syscall, Trace
 
 # ---------------------------------------------------------------- names and masks
@@ -165,21 +169,23 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
     if pid is None:
         last.exited = True
         return last
-    while True:
+
+    def look() -> bool:
+        nonlocal last
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            return Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
+            last = Asleep(pid=pid, asleep=False, exited=True, seconds=time.monotonic() - t0)
+            return True
         sc = _syscall(pid) if st.state == "S" else ""
         if sc and _deliverable(pid):
             sc = ""                          # a signal is on its way: it is about to wake up
         last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)
-        if last.asleep:
-            last.wchan = procfs.read_wchan(pid)
-            return last
-        if time.monotonic() - t0 >= timeout:
-            last.wchan = procfs.read_wchan(pid)
-            return last
-        time.sleep(interval)
+        return last.asleep
+
+    waits.until(look, timeout, interval)
+    if not last.exited:
+        last.wchan = procfs.read_wchan(pid)
+    return last
 
 
 @dataclass
@@ -210,24 +216,35 @@ def send_and_await(run, signum: int, want: str | Callable[[str], bool], *, timeo
     `other_lines`. On EOF or timeout `line` is None, and `exited` says whether
     the process ended (then `exit_text` says how).
     """
-    match = want if callable(want) else (lambda line, p=want: line.startswith(p))
     before = wait_until_asleep(run.pid, settle)
     d = Delivery(signum=signum, before=before)
     t0 = time.monotonic()
     run.signal(signum)
-    while True:
-        left = timeout - (time.monotonic() - t0)
-        line = run.read_line(max(0.0, left)) if left > 0 else None
-        if line is None:
-            break
-        if match(line):
-            d.line = line
-            break
-        d.other_lines.append(line)
+    d.line, d.other_lines = run.read_until(want, timeout)
     d.seconds = time.monotonic() - t0
     if d.line is None and run.wait(0.3) is not None:
         d.exited, d.exit_text = True, run.describe_exit()
     return d
+
+
+def awaits(pid: int | None, signum: int) -> bool:
+    """The process is ready to take `signum` with sigwait: it has blocked it (SigBlk), or already
+    sleeps in sigwait (which unblocks it meanwhile)."""
+    status = procfs.read_status(pid) if pid else None
+    if not status:
+        return False
+    if signum in procfs.signal_mask(status.get("SigBlk", "0")):
+        return True
+    return "sigtimedwait" in procfs.read_wchan(pid)
+
+
+def send_to_student(pid: int | None, signum: int, uid: int | None) -> None:
+    """Send a signal, but only to a process of the student's uid (a pid may have been reused)."""
+    if pid and (uid is None or procfs.read_uid(pid) == uid):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 # ---------------------------------------------------------------- rt_sigaction in the trace
@@ -273,6 +290,82 @@ def sigactions(trace: Trace, signame: str | None = None, pid: int | None = None)
     """The rt_sigaction calls of a trace (for one signal and/or pid), decoded, in order."""
     out = [parse_sigaction(c) for c in trace.calls("rt_sigaction", pid)]
     return [s for s in out if signame is None or s.signal == signame]
+
+
+@dataclass
+class HandlerTimeline:
+    """How a program set up one signal's handler around one moment (say, the write of `ready`)."""
+    signal: str
+    before: list[Sigaction]       # successful calls setting the disposition before that moment
+    late: list[Sigaction]         # handlers installed after it, before the next signal arrived
+
+    @property
+    def in_place(self) -> bool:
+        """A handler (not SIG_DFL/SIG_IGN) was in place at that moment."""
+        return bool(self.before) and self.before[-1].installs_handler
+
+
+def handler_timeline(trace: Trace, pid: int, signame: str, at: int) -> HandlerTimeline:
+    """`signame`'s handler in `pid` at trace event index `at`: what was set before, what came late."""
+    index = {id(ev): i for i, ev in enumerate(trace.events)}
+    first_signal = next((i for i, ev in enumerate(trace.events) if isinstance(ev, SignalEvent)
+                         and ev.pid == pid and i > at), len(trace.events))
+    setting = [sa for sa in sigactions(trace, signame, pid) if sa.sets]
+    return HandlerTimeline(signame, [sa for sa in setting if index[id(sa.call)] < at],
+                           [sa for sa in setting if at < index[id(sa.call)] < first_signal and sa.installs_handler])
+
+
+def setup_excerpt(trace: Trace, pid: int, names: tuple[str, ...], limit: int = 12) -> str:
+    """The calls of `pid` that set a disposition for these signals, and its writes to stdout, in order:
+    shows whether handlers were in place before the program announced it was ready."""
+    shown = [ev for ev in trace.calls(pid=pid)
+             if (ev.name == "rt_sigaction" and ev.arg(0) in names and parse_sigaction(ev).sets)
+             or (ev.name == "write" and ev.arg(0) == "1")]
+    return trace.excerpt(shown, limit) if shown else "(no such calls traced)"
+
+
+def disposition_at_exec(trace: Trace, pid: int, signame: str) -> str | None:
+    """`signame`'s disposition in `pid` when its first successful execve ran: "SIG_DFL", "SIG_IGN" or
+    "handler" (None if it never exec'd). An ignored signal stays ignored in the new program.
+
+    Followed through the trace, process by process: a child starts with its parent's
+    disposition at the fork (strace may print the child's calls first), rt_sigaction
+    changes it, execve resets a handler to SIG_DFL. The traced program starts at SIG_DFL.
+    """
+    own: dict[int, list[Syscall]] = {}
+    parent: dict[int, tuple[int, int]] = {}        # child -> (parent, index of the fork in its calls)
+    for c in trace.calls():
+        own.setdefault(c.pid, []).append(c)
+        if c.name in FORK_SYSCALLS and not c.failed and c.ret and c.ret > 0:
+            parent[c.ret] = (c.pid, len(own[c.pid]) - 1)
+
+    def before(p: int, upto: int, depth: int = 0) -> str:
+        src = parent.get(p)
+        disp = before(*src, depth + 1) if src and depth < 64 else "SIG_DFL"
+        for c in own.get(p, [])[:upto]:
+            if c.name == "rt_sigaction" and c.arg(0) == signame and parse_sigaction(c).sets:
+                h = parse_sigaction(c).handler
+                disp = h if h in ("SIG_DFL", "SIG_IGN") else "handler"
+            elif c.name in ("execve", "execveat") and c.ret == 0 and disp == "handler":
+                disp = "SIG_DFL"
+        return disp
+
+    execve = next((i for i, c in enumerate(own.get(pid, [])) if c.name in ("execve", "execveat") and c.ret == 0), None)
+    return None if execve is None else before(pid, execve)
+
+
+def handler_lost(trace: Trace, pid: int, signame: str) -> str | None:
+    """Why a handler ran only once, in words for the student, or None: installed with SA_RESETHAND,
+    or put back to SIG_DFL/SIG_IGN once the first signal had come."""
+    setting = [sa for sa in sigactions(trace, signame, pid) if sa.sets]
+    first = next((ev.time for ev in trace.signals(pid) if ev.signal == signame), None)
+    if any(sa.one_shot for sa in setting):
+        return (f"it was installed with SA_RESETHAND, so the kernel puts back the default action (terminate) as "
+                f"soon as it has run, and the second {signame} kills the program. Drop SA_RESETHAND.")
+    if first is not None and any(sa.handler in ("SIG_DFL", "SIG_IGN") and sa.call.time >= first for sa in setting):
+        return (f"after the first {signame} the default action (SIG_DFL) is put back, so the second {signame} "
+                "kills the program. Leave your handler installed.")
+    return None
 
 
 # ---------------------------------------------------------------- handler spans
@@ -352,7 +445,7 @@ def handler_spans(trace: Trace, pid: int | None = None, signame: str | None = No
             if sa.sets:
                 table(p)[sa.signal] = sa.handler if sa.handler in ("SIG_DFL", "SIG_IGN") else "handler"
                 oneshots(p)[sa.signal] = sa.one_shot
-        elif ev.name in ("clone", "clone3", "fork", "vfork") and ev.ret and ev.ret > 0 and not ev.failed:
+        elif ev.name in FORK_SYSCALLS and ev.ret and ev.ret > 0 and not ev.failed:
             # strace may show the child's first calls before the parent's clone returns:
             # what the child already set overrides what it inherited.
             child = ev.ret
@@ -369,3 +462,87 @@ def handler_spans(trace: Trace, pid: int | None = None, signame: str | None = No
             tables[p], oneshot[p] = fresh, {}
             stacks.pop(p, None)
     return [s for s in spans if (pid is None or s.pid == pid) and (signame is None or s.signal == signame)]
+
+
+def expect_no_output_in_handlers(traces: list[Trace], who: str) -> None:
+    """Fail if a handler wrote to stdout or stderr before it returned: printf is not async-signal-safe."""
+    for trace in traces:
+        for span in handler_spans(trace):
+            writes = span.writes(("1", "2"))
+            expect(not writes, f"{who} wrote output from inside its {span.signal} handler",
+                   expected=f"no write between the delivery of {span.signal} and the handler's return (rt_sigreturn)",
+                   observed=writes[0].raw if writes else None,
+                   evidence=[(f"the {span.signal} handler, from the trace", span.excerpt())],
+                   hint="A handler can interrupt the main program anywhere, even inside printf, while "
+                        "stdio's buffer is half updated; printf from the handler can then lose or garble "
+                        "output, or deadlock. Only async-signal-safe functions (man 7 signal-safety) may be "
+                        "called in a handler, and printf, fflush and exit are not. Set a volatile "
+                        "sig_atomic_t flag in the handler and print in the main loop.")
+
+
+def send_while_alive(run, signum: int, count: int, settle: float) -> list[str]:
+    """Send `signum` `count` times, each once the process sleeps again (or after `settle` s);
+    what the grader saw after each, in words. Stops when the process has exited."""
+    steps = []
+    for k in range(1, count + 1):
+        run.signal(signum)
+        asleep = wait_until_asleep(run.pid, settle)
+        steps.append(f"{name(signum)} {k} sent; then: {asleep.describe()}")
+        if asleep.exited:
+            break
+    return steps
+
+
+def send_series(run, signum: int, count: int, want: str | Callable[[str], bool], *, timeout: float,
+                settle: float) -> list[Delivery]:
+    """`send_and_await` up to `count` times, each once the previous answer has come; stops at the
+    first signal that gets no answer (the last Delivery then says whether the process ended)."""
+    out: list[Delivery] = []
+    for _ in range(count):
+        out.append(send_and_await(run, signum, want, timeout=timeout, settle=settle))
+        if not out[-1].answered:
+            break
+    return out
+
+
+def expect_handlers_before(run, names: tuple[str, ...], at: int, moment: str, *, language: str,
+                           evidence: list[tuple[str, str]], hint: str) -> None:
+    """Fail unless `run`'s program had a handler for each signal in place before trace event `at`
+    (the write of `moment`, e.g. "`ready`"), and installed none later: a signal sent as soon as it
+    announced itself would otherwise take the default action. Checked in the order of `names`."""
+    timelines = [handler_timeline(run.trace, run.pid, n, at) for n in names]
+    for tl in timelines:
+        expect(tl.in_place, f"no handler for {tl.signal} was installed before {moment} was written",
+               expected=f"rt_sigaction({tl.signal}, {{sa_handler=your handler ...}}) before the write of {moment}",
+               observed=(f"the handler for {tl.signal} was installed only after {moment}" if tl.late else
+                         f"no handler for {tl.signal} before {moment}"), evidence=evidence, hint=hint)
+    for tl in timelines:
+        # CPython installs a SIGINT handler of its own (it raises KeyboardInterrupt) before any user code.
+        python_note = (f" (the handler in place before {moment} was CPython's own, which raises "
+                       "KeyboardInterrupt)" if language == "python" and tl.signal == "SIGINT" else "")
+        expect(not tl.late, f"{run.label} installed its {tl.signal} handler after {moment}{python_note}",
+               expected=f"the handler for {tl.signal} installed once, before {moment}",
+               observed=tl.late[0].call.raw if tl.late else None, evidence=evidence, hint=hint)
+
+
+def stop_with(ctx, run, signum: int, *, settle: float, timeout: float,
+              hint: str | None = None) -> tuple[Asleep, int | None, Fail | None]:
+    """Send `signum` once the process sleeps (or after `settle` s) and wait up to `timeout` s for it to
+    end: (where it was when the signal went, its exit status, None) or, if it kept running, the proved
+    hang as the last item. On an exit, stdout is read to its end: the last lines may still be on
+    their way on a loaded machine, since Run.wait gives the output only a second."""
+    asleep = wait_until_asleep(run.pid, settle)
+    run.signal(signum)
+    rc = run.wait(timeout)
+    if rc is None:
+        return asleep, None, ctx.hang(f"{run.label} did not exit within {timeout:g} s of {name(signum)}", [run],
+                                      hint=hint)
+    run.read_until(lambda line: False, timeout)
+    return asleep, rc, None
+
+
+def expect_caught(state: SignalState, names: list[str], when: str, **fail) -> None:
+    """Fail unless the kernel showed a handler (SigCgt) for every signal in `names` `when` ..."""
+    missing = [n for n in names if not state.catches(n)]
+    expect(not missing, f"{when}, the kernel showed no handler for {' and '.join(missing)}",
+           expected=f"SigCgt in /proc/PID/status includes {' and '.join(names)}", observed=state.describe(), **fail)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import sys
 import termios
@@ -17,6 +18,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from . import limits, procfs, trace as tracemod
 
@@ -252,6 +254,31 @@ class Run:
                     return None
                 self._cond.wait(left)
 
+    def read_until(self, want: str | re.Pattern | Callable[[str], bool], timeout: float) -> tuple[str | None, list[str]]:
+        """Read stdout lines until one matches `want` (a prefix, a regex matched at the start, or a
+        predicate): (that line, the lines before it). (None, the lines read) on EOF or after `timeout` s."""
+        if isinstance(want, str):
+            match = lambda line, p=want: line.startswith(p)  # noqa: E731
+        elif isinstance(want, re.Pattern):
+            match = lambda line, p=want: p.match(line) is not None  # noqa: E731
+        else:
+            match = want
+        deadline = time.monotonic() + timeout
+        before: list[str] = []
+        while True:
+            left = deadline - time.monotonic()
+            line = self.read_line(left) if left > 0 else None
+            if line is None or match(line):
+                return line, before
+            before.append(line)
+
+    def write_index(self, pattern: re.Pattern, fd: str = "1") -> int | None:
+        """Index in the trace's events of the program's own first write to `fd` whose data
+        (as strace prints it, escaped) matches `pattern`: when it announced something."""
+        return next((i for i, ev in enumerate(self.trace.events)
+                     if isinstance(ev, tracemod.Syscall) and ev.name == "write" and ev.pid == self.pid
+                     and ev.arg(0) == fd and pattern.search(ev.arg(1))), None)
+
     def wrote_stdout(self) -> bool:
         """The trace shows a successful write to fd 1: output left the program (flushed), whatever
         has arrived yet. Tells "still in its stdio buffer" from "slow to arrive"."""
@@ -433,6 +460,24 @@ class Run:
                 return parsed
             self._trace = parsed
         return self._trace
+
+    def injected(self) -> list[tracemod.Syscall]:
+        """The calls strace's --inject made fail. They must all be the program's own (`root_pid`):
+        a fault that hit another process is a grader bug, raised as RuntimeError."""
+        hits = [c for c in self.trace.calls() if "(INJECTED)" in c.raw]
+        strays = [c for c in hits if c.pid != self.root_pid]
+        if strays:
+            raise RuntimeError(f"injected fault hit a process other than {self.label}: {strays[0].raw}")
+        return hits
+
+    @property
+    def root_pid(self) -> int | None:
+        """The program's pid. `pid` is None when it exited before the grader saw it start;
+        the trace still knows it (its first event is the program's execve)."""
+        if self.pid is not None:
+            return self.pid
+        events = self.trace.events
+        return events[0].pid if events else None
 
     def describe_exit(self) -> str:
         rc = self.returncode

@@ -12,7 +12,7 @@ import pytest
 
 from grader import assignments, sandbox
 from grader.batch import grade_batch
-from grader.grading import docker_runner, parse_report
+from grader.grading import parse_report
 from grader.models import Submission
 from grader.store import ResultStore
 
@@ -32,8 +32,8 @@ def _class(root: Path, n: int) -> list[Submission]:
 @pytest.mark.docker
 def test_missing_image_gives_a_clear_verdict(tmp_path, docker_client):
     a = assignments.load("shm-handshake")
-    run = grade_batch(a, _class(tmp_path, 2), runner=docker_runner(docker_client, "ipcgrade:no-such-image"))
-    assert run.docker_down and "is missing" in run.docker_down and "rerun" in run.docker_down
+    run = grade_batch(a, _class(tmp_path, 2), runner=sandbox.DockerRunner(client=docker_client, image="ipcgrade:no-such-image"))
+    assert run.runner_down and "is missing" in run.runner_down and "rerun" in run.runner_down
     assert all(s.status == "error" and "is missing" in s.error for s in run.book.submissions)
 
 
@@ -47,8 +47,8 @@ def test_broken_image_gives_a_clear_verdict(tmp_path, docker_client):
     docker_client.api.import_image_from_data(buf.getvalue(), repository="ipcgrade-test", tag="broken")
     try:
         a = assignments.load("shm-handshake")
-        run = grade_batch(a, _class(tmp_path, 1), runner=docker_runner(docker_client, "ipcgrade-test:broken"))
-        assert "is broken" in run.docker_down and "grade image build --force" in run.docker_down
+        run = grade_batch(a, _class(tmp_path, 1), runner=sandbox.DockerRunner(client=docker_client, image="ipcgrade-test:broken"))
+        assert "is broken" in run.runner_down and "grade image build --force" in run.runner_down
         assert sandbox.leftover_containers(docker_client, mine_only=True) == []
     finally:
         docker_client.images.remove("ipcgrade-test:broken", force=True)
@@ -92,7 +92,7 @@ def test_daemon_dying_mid_batch_keeps_finished_results_and_a_rerun_completes(tmp
     run = outcome["run"]
     kept = len(store.all())
     assert 2 <= kept < 10
-    assert run.docker_down, "the batch must say that Docker failed"
+    assert run.runner_down, "the batch must say that Docker failed"
     graded = [s for s in run.book.submissions if s.status == "graded"]
     assert len(graded) >= kept and all(s.score == s.max_score for s in graded)
     for _ in range(300):  # let the old daemon finish shutting down
@@ -102,6 +102,6 @@ def test_daemon_dying_mid_batch_keeps_finished_results_and_a_rerun_completes(tmp
     subprocess.run(["bash", str(REPO / "scripts" / "ensure-docker.sh")], check=True, timeout=180)
     from grader import dockerenv
     again = grade_batch(a, subs, store=store, jobs=2)
-    assert again.docker_down is None and again.reused == kept and again.ran == 10 - kept
+    assert again.runner_down is None and again.reused == kept and again.ran == 10 - kept
     assert all(s.status == "graded" and s.score == s.max_score for s in again.book.submissions)
     assert sandbox.leftover_containers(dockerenv.client(), mine_only=True) == []

@@ -70,3 +70,26 @@ def test_busy_accept_is_caught_by_cpu_time_not_by_the_clock(full_grades):
     assert "CPU ratio" in busy.outcome.observed
     for ref in ("reference/c", "reference/python"):
         assert _result(full_grades, ref)["idle-blocks"].status.value == "passed"
+
+
+@pytest.mark.docker
+def test_a_client_that_never_shuts_down_its_side_is_proven_deadlocked(full_grades):
+    checks = _result(full_grades, "mutant/py-client-no-shutdown")
+    assert checks["server-with-reference-client"].status.value == "passed"
+    blamed = checks["client-with-reference-server"]
+    assert blamed.status.value == "failed"
+    assert "deadlocked" in blamed.outcome.message and "did not finish" not in blamed.outcome.message
+    assert "shutdown(fd, SHUT_WR)" in blamed.outcome.hint
+    evidence = {e.label: e.text for e in blamed.outcome.evidence}
+    connection = next(text for label, text in evidence.items() if label.startswith("the connection"))
+    assert "has not shut down its sending side" in connection
+    assert "sendto(" in evidence["last system calls of echoclient"]      # its writes, not just connect
+
+
+@pytest.mark.docker
+def test_a_server_that_exits_on_econnreset_fails_the_early_hangup_check(full_grades):
+    checks = _result(full_grades, "mutant/c-exit-on-econnreset")
+    hangup = checks["survives-early-hangup"]
+    assert hangup.status.value == "failed"
+    assert "ECONNRESET" in hangup.outcome.hint
+    assert [c for c, r in checks.items() if r.status.value == "failed"] == ["survives-early-hangup"]

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from grader.harness import blocking
-from grader.harness.blocking import BlockedIn, BlockingSample
+from grader.harness import waits as blocking
+from grader.harness.waits import BlockedIn, BlockingSample
 
 
 def sample(cpu=0.0, wakeups=0, wall=1.0, **kw) -> BlockingSample:

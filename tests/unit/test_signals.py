@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from grader.harness import signals, trace
+from grader.harness.spawn import Run
 
 # A C program: handlers installed, SIGKILL refused, one SIGINT handled in the
 # main loop, one whose handler writes, and SIGTERM (default action) at the end.
@@ -157,6 +158,8 @@ class _Run:
         line = self.proc.stdout.readline()
         return line.rstrip("\n") if line else None
 
+    read_until = Run.read_until             # built on read_line
+
     def wait(self, timeout):
         try:
             return self.proc.wait(timeout)
@@ -211,3 +214,25 @@ def test_a_process_still_in_execve_is_not_asleep(tmp_path, monkeypatch):
 def test_uninterruptible_disk_wait_is_not_asleep(tmp_path, monkeypatch):
     _fake_proc(tmp_path, monkeypatch, "D", 0)        # read() of a file, a Python import say
     assert not signals.wait_until_asleep(42, 0.05).asleep
+
+
+EXEC_TRACE = """100 10:00:00.000001 execve("/usr/bin/python3", ["python3", "p.py"], 0x0 /* 1 vars */) = 0
+100 10:00:00.000002 rt_sigaction(SIGPIPE, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER}, NULL, 8) = 0
+101 10:00:00.000003 execve("/usr/bin/yes", ["yes"], 0x0 /* 1 vars */) = 0
+100 10:00:00.000004 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 101
+102 10:00:00.000005 rt_sigaction(SIGPIPE, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=SA_RESTORER}, NULL, 8) = 0
+102 10:00:00.000006 execve("/usr/bin/head", ["head"], 0x0 /* 1 vars */) = 0
+100 10:00:00.000007 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 102
+103 10:00:00.000008 rt_sigaction(SIGPIPE, {sa_handler=0x4011d6, sa_mask=[], sa_flags=SA_RESTORER}, NULL, 8) = 0
+103 10:00:00.000009 execve("/usr/bin/cat", ["cat"], 0x0 /* 1 vars */) = 0
+100 10:00:00.000010 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 103
+"""
+
+
+def test_disposition_at_exec_follows_forks_even_when_the_child_is_printed_first():
+    t = trace.parse(EXEC_TRACE)
+    assert signals.disposition_at_exec(t, 101, "SIGPIPE") == "SIG_IGN"    # inherited from the parent's SIG_IGN
+    assert signals.disposition_at_exec(t, 102, "SIGPIPE") == "SIG_DFL"    # restored before execve
+    assert signals.disposition_at_exec(t, 103, "SIGPIPE") == "handler"    # execve then resets it (kernel's job)
+    assert signals.disposition_at_exec(t, 100, "SIGPIPE") == "SIG_DFL"    # the traced program starts at default
+    assert signals.disposition_at_exec(t, 999, "SIGPIPE") is None

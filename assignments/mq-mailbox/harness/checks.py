@@ -8,28 +8,19 @@ wakeups, wchan and the current system call), never by sleeping and hoping.
 """
 from __future__ import annotations
 
-import os
-import re
 import shlex
-import subprocess
-import time
 from dataclasses import dataclass, field
 
+from grader.harness import sysv
 from grader.harness.api import Fail, check, compare_lines
-from grader.harness.blocking import blocked_in
+from grader.harness.evidence import expect
+from grader.harness.evidence import stderr as stderr_tail
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
 
-# Keys the harness picks; the spec allows decimal or 0x-hex, so both are used.
-KEY_SESSION = "0x4d420001"
-KEY_REF_SEND = "1296171010"          # 0x4d420002
-KEY_REF_RECV = "0x4d420003"
-KEY_FLUSH = "1296171012"             # 0x4d420004
-KEY_BLOCK = "0x4d420005"
-KEY_POLL = "1296171014"              # 0x4d420006
-KEY_MISSING = "0x4d420007"
-KEY_FULL = "1296171016"              # 0x4d420008
-KEY_EINTR = "0x4d420009"
+# Keys the harness picks, 0x4d420001 and up; the spec allows decimal or 0x-hex, so they alternate.
+(KEY_SESSION, KEY_REF_SEND, KEY_REF_RECV, KEY_FLUSH, KEY_BLOCK, KEY_POLL, KEY_MISSING, KEY_FULL,
+ KEY_EINTR) = (hex(k) if i % 2 == 0 else str(k) for i, k in enumerate(range(0x4d420001, 0x4d42000a)))
 
 # Several sends, with spaces, a long text followed by a shorter one (a receiver
 # that relies on a '\0' the sender never sent shows leftovers of the long one).
@@ -40,170 +31,27 @@ START_SECONDS = 5.0        # bounds only: a correct program takes milliseconds
 RUN_SECONDS = 5.0
 EXIT_SECONDS = 5.0
 BLOCK_SECONDS = 1.0        # how long a waiting recv/send is measured
+MAX_CPU_RATIO = 0.10        # busy waiting, as the README states it: more than 10% of a CPU ...
+MAX_WAKEUPS_PER_SECOND = 5.0   # ... or more than 5 wakeups a second while waiting
 FULL_QBYTES = 512          # the harness shrinks the queue to this (IPC_SET) ...
 FILLER_SIZE = 256          # ... and fills it with two texts of the longest allowed size
 
-RECV_WAIT = dict(wchans=("do_msgrcv",), syscalls=("msgrcv",))
-SEND_WAIT = dict(wchans=("do_msgsnd",), syscalls=("msgsnd",))
 
-# The grader's own queue tool, compiled once per submission and run as the student
-# (so it owns the queues it creates, and may shrink them with IPC_SET). It is C,
-# not Python, so it needs nothing but the compiler the build already uses.
-TOOL_SOURCE = r"""
-/* The grader's own queue tool (never a student's code): create, put, fill (after shrinking msg_qbytes), drain. */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
-
-struct msg { long mtype; char mtext[8192]; };
-
-static void die(const char *what) { perror(what); exit(1); }
-
-int main(int argc, char *argv[])
-{
-    if (argc < 3) { fprintf(stderr, "usage: mqtool create|put|fill|drain KEY ...\n"); return 2; }
-    key_t key = (key_t) strtol(argv[2], NULL, 0);
-    const char *op = argv[1];
-    int id = msgget(key, strcmp(op, "drain") == 0 ? 0 : IPC_CREAT | 0600);
-    if (id == -1) die("msgget");
-    struct msg m;
-    if (strcmp(op, "put") == 0 && argc == 5) {              /* put KEY TYPE TEXT */
-        size_t len = strlen(argv[4]);
-        m.mtype = atol(argv[3]);
-        memcpy(m.mtext, argv[4], len);
-        if (msgsnd(id, &m, len, IPC_NOWAIT) == -1) die("msgsnd");
-    } else if (strcmp(op, "fill") == 0 && argc == 5) {      /* fill KEY QBYTES SIZE */
-        struct msqid_ds ds;
-        if (msgctl(id, IPC_STAT, &ds) == -1) die("msgctl(IPC_STAT)");
-        ds.msg_qbytes = strtoul(argv[3], NULL, 0);
-        if (msgctl(id, IPC_SET, &ds) == -1) die("msgctl(IPC_SET)");
-        size_t size = strtoul(argv[4], NULL, 0);
-        int n = 0;
-        for (;;) {
-            m.mtype = 1;
-            memset(m.mtext, 'x', size);
-            int head = snprintf(m.mtext, sizeof m.mtext, "filler-%d-", n + 1);
-            m.mtext[head] = 'x';
-            if (msgsnd(id, &m, size, IPC_NOWAIT) == -1) {
-                if (errno == EAGAIN) break;
-                die("msgsnd");
-            }
-            n++;
-        }
-        if (msgctl(id, IPC_STAT, &ds) == -1) die("msgctl(IPC_STAT)");
-        printf("%d %lu %lu\n", n, (unsigned long) ds.msg_qbytes, (unsigned long) ds.__msg_cbytes);
-    } else if (strcmp(op, "drain") == 0 && argc == 4) {     /* drain KEY N: receive N messages, print each */
-        for (int i = atoi(argv[3]); i > 0; i--) {
-            ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, 0);
-            if (n == -1) { if (errno == EINTR) { i++; continue; } die("msgrcv"); }
-            printf("%.*s\n", (int) n, m.mtext);
-            fflush(stdout);
-        }
-    } else if (strcmp(op, "create") != 0) {
-        fprintf(stderr, "mqtool: bad arguments\n");
-        return 2;
-    }
-    return 0;
-}
-"""
-
-
-def key_int(text: str) -> int:
-    return int(text, 0)
-
-
-def key_hex(text: str) -> str:
-    return f"0x{key_int(text) & 0xffffffff:08x}"
-
-
-def queue_of(ctx, key: str) -> IpcObject | None:
-    want = key_int(key) & 0xffffffff
-    return next((o for o in ctx.ipc_objects() if o.kind == "msg" and o.key & 0xffffffff == want), None)
-
-
-def wait_queue(ctx, key: str, run: Run, timeout: float = START_SECONDS) -> IpcObject | None:
-    """Wait until the queue with `key` exists (or `run` ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        q = queue_of(ctx, key)
-        if q is not None:
-            return q
-        if not run.alive():
-            return queue_of(ctx, key)
-        time.sleep(0.01)
-    return None
-
-
-def tool(ctx) -> str:
-    """Build the grader's queue tool into a folder the student can run but not change."""
-    def build() -> str:
-        folder = os.path.join(os.path.dirname(os.path.abspath(ctx.workdir)), "mq-grader-tool")
-        os.makedirs(folder, mode=0o755, exist_ok=True)
-        src, binary = os.path.join(folder, "mqtool.c"), os.path.join(folder, "mqtool")
-        with open(src, "w") as f:
-            f.write(TOOL_SOURCE)
-        r = subprocess.run(["gcc", "-O2", "-o", binary, src], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError(f"the grader's queue tool does not build: {r.stdout.decode(errors='replace')[-800:]}")
-        os.chmod(folder, 0o755)
-        os.chmod(binary, 0o755)
-        return binary
-    return ctx.memo("mqtool", build)
-
-
-def helper(ctx, *args: str) -> str:
-    """Run the grader's queue tool to completion; its failure is a grader bug, never the student's."""
-    run = ctx.start([tool(ctx), *args], label="grader's queue tool", trace="%ipc")
-    rc = run.wait(RUN_SECONDS)
-    if rc != 0:
-        run.kill()
-        raise RuntimeError(f"grader's queue tool {args} failed ({run.describe_exit()}): {run.stderr[-1500:]}")
-    return run.stdout
-
-
-def clean_lines(run: Run) -> list[str]:
-    """stdout lines; a trailing '\\0' (printed by a recv whose send counted it) is not held against anyone."""
-    return [line.rstrip("\0") for line in run.lines()]
-
-
-def ipc_calls(run: Run, names=("msgget", "msgsnd", "msgrcv", "msgctl")):
-    return [c for c in run.trace.calls() if c.name in names]
-
-
-def trace_excerpt(run: Run, names=("msgget", "msgsnd", "msgrcv", "msgctl"), limit: int = 12) -> str:
-    calls = ipc_calls(run, names)
-    return run.trace.excerpt(calls, limit) if calls else "(no message-queue system calls traced)"
-
-
-def failed_run(run: Run, what: str, hint: str) -> Fail:
-    return Fail(f"{what} {run.describe_exit()}", expected="exit status 0", observed=run.describe_exit(),
-                evidence=[(f"{run.label}'s stderr", run.stderr[-2000:] or "(empty)"),
-                          (f"{run.label}'s message-queue calls", trace_excerpt(run))],
-                hint=hint)
+clean_lines = sysv.printed_texts
+trace_excerpt = sysv.calls_excerpt
+failed_run = sysv.failed_run
 
 
 def start_recv(ctx, key: str, impl: str = "student", inject: list[str] = ()) -> tuple[Run, IpcObject]:
     """Start recv and wait until its queue exists; Fail if it never appears."""
     recv = ctx.start("mailbox", ["recv", key], impl=impl, inject=inject)
-    q = wait_queue(ctx, key, recv)
-    if q is not None:
-        return recv, q
-    if not recv.alive():
-        recv.wait(1)
-        raise Fail(f"mailbox recv {key} {recv.describe_exit()} before creating the queue",
-                   expected=f"a message queue with key {key_hex(key)} while recv waits",
-                   observed=recv.describe_exit(),
-                   evidence=[("recv's stderr", recv.stderr[-2000:] or "(empty)"),
-                             ("recv's message-queue calls", trace_excerpt(recv))],
-                   hint="recv opens the queue with msgget(KEY, IPC_CREAT | 0600), KEY given in decimal or 0x-hex "
-                        "(strtol(argv[2], NULL, 0) in C, int(sys.argv[2], 0) in Python).")
-    raise ctx.hang(f"mailbox recv {key} did not create a message queue with key {key_hex(key)} "
-                   f"within {START_SECONDS:g} s", [recv],
-                   hint="recv must call msgget(KEY, IPC_CREAT | 0600) right away.")
+    q = sysv.expect_created(
+        ctx, "msg", key, recv, START_SECONDS, who=f"mailbox recv {key}", name="recv", noun="message queue",
+        waiting="while recv waits",
+        hint_exit="recv opens the queue with msgget(KEY, IPC_CREAT | 0600), KEY given in decimal or 0x-hex "
+                  "(strtol(argv[2], NULL, 0) in C, int(sys.argv[2], 0) in Python).",
+        hint_hang="recv must call msgget(KEY, IPC_CREAT | 0600) right away.")
+    return recv, q
 
 
 def run_program(ctx, args: list[str], impl: str, others: list[Run], timeout: float = RUN_SECONDS) -> Run:
@@ -226,10 +74,7 @@ class Exchange:
     failure: Fail | None = None            # recv never started, or a send/end failed
     exit_failure: Fail | None = None       # recv did not exit 0 after end
     leftovers: list[IpcObject] = field(default_factory=list)
-
-    @property
-    def expected(self) -> list[str]:
-        return [t for batch in BATCHES for t in batch]
+    expected: list[str] = field(default_factory=lambda: [t for batch in BATCHES for t in batch])
 
 
 def run_exchange(ctx, key: str, recv_impl: str = "student", send_impl: str = "student") -> Exchange:
@@ -303,11 +148,10 @@ def send_with_reference_recv(ctx):
     judge_lines(ex, "your send and end with the reference recv",
                 "The reference recv is known to be right, so look at send: one type-1 msgsnd per TEXT, "
                 "in the order of the arguments, each with the text's length as size.")
-    if ex.exit_failure:
-        raise Fail("the reference recv did not finish after your `mailbox end`", expected="recv exits 0",
-                   observed=ex.recv.describe_exit(),
-                   evidence=[("your end's message-queue calls", trace_excerpt(ex.programs[-1]))],
-                   hint="end sends exactly one message of type 2 (mtype = 2) with msgsnd, then exits 0.")
+    expect(not ex.exit_failure, "the reference recv did not finish after your `mailbox end`", expected="recv exits 0",
+           observed=ex.recv.describe_exit(),
+           evidence=[("your end's message-queue calls", trace_excerpt(ex.programs[-1]))],
+           hint="end sends exactly one message of type 2 (mtype = 2) with msgsnd, then exits 0.")
 
 
 @check("queue-removed-after-end")
@@ -319,26 +163,11 @@ def queue_removed_after_end(ctx):
     if ex.exit_failure:
         raise ex.exit_failure
     left = [o for o in ex.leftovers if o.kind == "msg"]
-    if left:
-        rmid = [c for c in ex.recv.trace.calls("msgctl") if "IPC_RMID" in c.arg(1)]
-        raise Fail("the queue is still in /proc/sysvipc/msg after recv exited",
-                   expected="(no message queue)", observed=sysvipc_table(left),
-                   evidence=[("recv's msgctl calls", recv_trace(ex.recv, rmid))],
-                   hint="On the type-2 message call msgctl(id, IPC_RMID, NULL) (Python: queue.remove()) before "
-                        "exiting: a queue stays in the kernel, with its messages, until someone removes it. "
-                        "`ipcs -q` lists them on your machine, `ipcrm -q ID` removes one.")
-
-
-def recv_trace(run: Run, calls) -> str:
-    return run.trace.excerpt(calls) if calls else "(no msgctl(IPC_RMID) call)"
-
-
-_MODE = re.compile(r"(?:^|\|)(0[0-7]*)$")
-
-
-def _msgget_mode(flags: str) -> int:
-    m = _MODE.search(flags.strip())
-    return int(m.group(1), 8) if m else 0
+    expect(not left, "the queue is still in /proc/sysvipc/msg after recv exited", expected="(no message queue)",
+           observed=sysvipc_table(left), evidence=[("recv's msgctl calls", sysv.rmid_calls(ex.recv))],
+           hint="On the type-2 message call msgctl(id, IPC_RMID, NULL) (Python: queue.remove()) before "
+                "exiting: a queue stays in the kernel, with its messages, until someone removes it. "
+                "`ipcs -q` lists them on your machine, `ipcrm -q ID` removes one.")
 
 
 @check("queue-keyed-0600")
@@ -347,32 +176,15 @@ def queue_keyed_0600(ctx):
     ex = exchange(ctx)
     if ex.queue is None:
         raise ex.failure
-    want = key_int(KEY_SESSION) & 0xffffffff
     gets = [c for r in [ex.recv, *ex.programs] for c in r.trace.calls("msgget")]
     evidence = [("the queue in /proc/sysvipc/msg while recv waited", ex.queue.describe()),
                 ("msgget calls of recv, send and end", "\n".join(c.raw for c in gets) or "(none)")]
-    wrong_key = [c for c in gets if _key_arg(c.arg(0)) != want]
-    if wrong_key:
-        raise Fail("msgget was not called with the KEY from the command line",
-                   expected=f"msgget({key_hex(KEY_SESSION)}, ...) for KEY {KEY_SESSION}",
-                   observed=wrong_key[0].raw, evidence=evidence,
-                   hint="Parse KEY with strtol(argv[2], NULL, 0) (Python: int(sys.argv[2], 0)), so both decimal "
-                        "and 0x-hex work, and pass it to msgget; IPC_PRIVATE makes a queue nobody else can find.")
-    created = [c for c in gets if "IPC_CREAT" in c.arg(1)]
-    wrong_mode = [c for c in created if _msgget_mode(c.arg(1)) != 0o600]
-    if ex.queue.mode != 0o600 or wrong_mode:
-        shown = wrong_mode[0].raw if wrong_mode else f"mode {ex.queue.mode:04o}"
-        raise Fail("the queue's permissions are wrong", expected="IPC_CREAT | 0600 (only its owner may use it)",
-                   observed=shown, evidence=evidence,
-                   hint="Use msgget(KEY, IPC_CREAT | 0600) in every mode (Python: sysv_ipc.MessageQueue(key, "
-                        "sysv_ipc.IPC_CREAT, mode=0o600)); 0666 lets every user read and forge your messages.")
-
-
-def _key_arg(text: str) -> int | None:
-    try:
-        return int(text, 0) & 0xffffffff
-    except ValueError:
-        return None          # IPC_PRIVATE
+    sysv.expect_key_and_mode(
+        ex.queue, gets, KEY_SESSION, 0o600, call="msgget", noun="queue", evidence=evidence,
+        hint_key="Parse KEY with strtol(argv[2], NULL, 0) (Python: int(sys.argv[2], 0)), so both decimal "
+                 "and 0x-hex work, and pass it to msgget; IPC_PRIVATE makes a queue nobody else can find.",
+        hint_mode="Use msgget(KEY, IPC_CREAT | 0600) in every mode (Python: sysv_ipc.MessageQueue(key, "
+                  "sysv_ipc.IPC_CREAT, mode=0o600)); 0666 lets every user read and forge your messages.")
 
 
 @check("recv-flushes")
@@ -380,11 +192,11 @@ def recv_flushes(ctx):
     """recv prints each text as soon as it arrives (flushes stdout), while it keeps waiting for more"""
     recv, _ = start_recv(ctx, KEY_FLUSH)
     text = "flush me right away"
-    helper(ctx, "put", KEY_FLUSH, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_FLUSH, "1", text)
     line = recv.read_line(EXIT_SECONDS)
     if line is not None and line.rstrip("\0") == text:
         return
-    q = queue_of(ctx, KEY_FLUSH)
+    q = sysv.with_key("msg", KEY_FLUSH)
     alive = recv.alive()
     if alive:
         recv.kill()
@@ -392,14 +204,13 @@ def recv_flushes(ctx):
     writes = [c for c in recv.trace.calls("write") if c.arg(0) == "1"]
     evidence = [("the queue after the send", q.describe() if q else "(gone)"),
                 ("recv's writes to stdout (fd 1)", recv.trace.excerpt(writes) if writes else "(none)")]
-    if line is None and alive and received:
-        raise Fail(f"recv took the message out of the queue but did not print it within {EXIT_SECONDS:g} s",
-                   expected=text, observed="(nothing on stdout yet)", evidence=evidence,
-                   hint="stdout is a pipe when the grader runs you, so printf output is block-buffered: call "
-                        "fflush(stdout) after each line (Python: print(text, flush=True)).")
+    expect(not (line is None and alive and received), "recv took the message out of the queue but did not print it "
+           f"within {EXIT_SECONDS:g} s", expected=text, observed="(nothing on stdout yet)", evidence=evidence,
+           hint="stdout is a pipe when the grader runs you, so printf output is block-buffered: call "
+                "fflush(stdout) after each line (Python: print(text, flush=True)).")
     raise Fail("recv did not print the text it was sent", expected=text,
                observed=repr(line) if line is not None else f"(nothing; recv {recv.describe_exit()})",
-               evidence=evidence + [("recv's stderr", recv.stderr[-1500:] or "(empty)")],
+               evidence=evidence + [stderr_tail(recv, "recv's stderr")],
                hint="recv receives any type (msgtyp 0) and prints each type-1 text on its own line, then flushes.")
 
 
@@ -407,7 +218,7 @@ def recv_flushes(ctx):
 def recv_blocks(ctx):
     """While no message comes, recv sleeps in a blocking msgrcv (state S, almost no CPU, no wakeups)"""
     recv, _ = start_recv(ctx, KEY_BLOCK)
-    b = blocked_in(recv.pid, BLOCK_SECONDS, settle=START_SECONDS, **RECV_WAIT)
+    b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
     if b.ok:
         return
     recv.kill()
@@ -417,10 +228,10 @@ def recv_blocks(ctx):
     if calls:
         evidence.append((f"recv's msgrcv calls ({len(calls)} in all, {len(nowait)} with IPC_NOWAIT)",
                          recv.trace.excerpt(calls, 6)))
-    if b.sample.exited:
-        raise Fail(f"recv {recv.describe_exit()} instead of waiting for a message", expected="recv keeps waiting",
-                   observed=recv.describe_exit(), evidence=evidence + [("recv's stderr", recv.stderr[-1500:] or "(empty)")],
-                   hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.")
+    expect(not b.sample.exited, f"recv {recv.describe_exit()} instead of waiting for a message",
+           expected="recv keeps waiting", observed=recv.describe_exit(),
+           evidence=evidence + [stderr_tail(recv, "recv's stderr")],
+           hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.")
     raise Fail("recv is not blocked in msgrcv while it waits: " + "; ".join(b.problems()),
                expected="a blocking msgrcv: state S (sleeping), CPU ratio near 0, no wakeups",
                observed=f"CPU ratio {b.sample.cpu_ratio:.2f}, {b.sample.wakeups_per_second:.0f} wakeups/s, "
@@ -434,7 +245,7 @@ def recv_blocks(ctx):
 @check("poll-nonblocking")
 def poll_nonblocking(ctx):
     """poll prints `empty` at once on an empty queue (IPC_NOWAIT), or the text of a waiting message, and exits 0"""
-    helper(ctx, "create", KEY_POLL)
+    sysv.run_queue_tool(ctx, "create", KEY_POLL)
     poll = ctx.start("mailbox", ["poll", KEY_POLL])
     try:
         rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_POLL} on an empty queue")
@@ -445,40 +256,37 @@ def poll_nonblocking(ctx):
         raise hang
     calls = poll.trace.calls("msgrcv")
     evidence = [("poll's msgrcv calls", poll.trace.excerpt(calls) if calls else "(none)"),
-                ("poll's stderr", poll.stderr[-1500:] or "(empty)")]
+                stderr_tail(poll, "poll's stderr")]
     blocking = [c for c in calls if "IPC_NOWAIT" not in c.arg(4)]
     if blocking:
         raise Fail("poll called msgrcv without IPC_NOWAIT", expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG",
                    observed=blocking[0].raw, evidence=evidence,
                    hint="A blocking msgrcv on an empty queue waits forever; pass IPC_NOWAIT as msgflg.")
     ok, diff = compare_lines(["empty"], clean_lines(poll))
-    if rc != 0 or not ok:
-        raise Fail("poll on an empty queue did not print `empty` and exit 0", expected="empty (exit status 0)",
-                   observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
-                   evidence=[("poll's output, line by line", diff), *evidence],
-                   hint="msgrcv with IPC_NOWAIT fails with errno ENOMSG on an empty queue: print `empty`, exit 0.")
-    if not any(c.errno == "ENOMSG" for c in calls):
-        raise Fail("poll printed `empty` without asking the queue", expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG",
-                   observed="no msgrcv call failed with ENOMSG", evidence=evidence,
-                   hint="Do one msgrcv with IPC_NOWAIT and print `empty` only when it fails with ENOMSG.")
+    expect(rc == 0 and ok, "poll on an empty queue did not print `empty` and exit 0", expected="empty (exit status 0)",
+           observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
+           evidence=[("poll's output, line by line", diff), *evidence],
+           hint="msgrcv with IPC_NOWAIT fails with errno ENOMSG on an empty queue: print `empty`, exit 0.")
+    expect(any(c.errno == "ENOMSG" for c in calls), "poll printed `empty` without asking the queue",
+           expected="msgrcv(..., IPC_NOWAIT) = -1 ENOMSG", observed="no msgrcv call failed with ENOMSG",
+           evidence=evidence,
+           hint="Do one msgrcv with IPC_NOWAIT and print `empty` only when it fails with ENOMSG.")
     text = "a message for poll"
-    helper(ctx, "put", KEY_POLL, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_POLL, "1", text)
     poll = ctx.start("mailbox", ["poll", KEY_POLL])
     rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_POLL} with one message waiting")
     ok, diff = compare_lines([text], clean_lines(poll))
-    q = queue_of(ctx, KEY_POLL)
-    if rc != 0 or not ok:
-        raise Fail("poll with one message waiting did not print its text and exit 0",
-                   expected=f"{text} (exit status 0)", observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
-                   evidence=[("poll's output, line by line", diff),
-                             ("poll's msgrcv calls", poll.trace.excerpt(poll.trace.calls("msgrcv")) or "(none)"),
-                             ("poll's stderr", poll.stderr[-1500:] or "(empty)")],
-                   hint="On success print the text of the type-1 message on its own line.")
-    if q is None or q.qnum != 0:
-        raise Fail("poll printed the text but left the message in the queue",
-                   expected="the queue empty afterwards (poll received it)",
-                   observed=q.describe() if q else "(the queue is gone)",
-                   hint="Receive the message with msgrcv; do not just peek, and do not remove the queue.")
+    q = sysv.with_key("msg", KEY_POLL)
+    expect(rc == 0 and ok, "poll with one message waiting did not print its text and exit 0",
+           expected=f"{text} (exit status 0)", observed=f"{poll.stdout[-500:]!r} ({poll.describe_exit()})",
+           evidence=[("poll's output, line by line", diff),
+                     ("poll's msgrcv calls", poll.trace.excerpt(poll.trace.calls("msgrcv")) or "(none)"),
+                     stderr_tail(poll, "poll's stderr")],
+           hint="On success print the text of the type-1 message on its own line.")
+    expect(q is not None and q.qnum == 0, "poll printed the text but left the message in the queue",
+           expected="the queue empty afterwards (poll received it)",
+           observed=q.describe() if q else "(the queue is gone)",
+           hint="Receive the message with msgrcv; do not just peek, and do not remove the queue.")
 
 
 @check("poll-missing-queue")
@@ -487,48 +295,39 @@ def poll_missing_queue(ctx):
     poll = ctx.start("mailbox", ["poll", KEY_MISSING])
     rc = ctx.finish(poll, EXIT_SECONDS, what=f"mailbox poll {KEY_MISSING} with no such queue")
     created = [o for o in ctx.ipc_objects() if o.kind == "msg"]
-    evidence = [("poll's stderr", poll.stderr[-1500:] or "(empty)"),
+    evidence = [stderr_tail(poll, "poll's stderr"),
                 ("poll's message-queue calls", trace_excerpt(poll))]
     hint = ("Open the queue with msgget(KEY, 0); when it returns -1 (errno ENOENT) print a message to stderr "
             "(perror) and exit 1. Python: catch sysv_ipc.ExistentialError.")
-    if created:
-        raise Fail("poll created the queue it was asked to poll", expected="no message queue (poll uses msgget(KEY, 0))",
-                   observed=sysvipc_table(created), evidence=evidence,
-                   hint="poll must not pass IPC_CREAT: a missing queue is an error, not something to create.")
-    if rc < 0:
-        raise Fail(f"poll crashed on a missing queue: {poll.describe_exit()}", expected="exit status 1",
-                   observed=poll.describe_exit(), evidence=evidence, hint=hint)
+    expect(not created, "poll created the queue it was asked to poll",
+           expected="no message queue (poll uses msgget(KEY, 0))",
+           observed=sysvipc_table(created), evidence=evidence,
+           hint="poll must not pass IPC_CREAT: a missing queue is an error, not something to create.")
+    expect(rc >= 0, f"poll crashed on a missing queue: {poll.describe_exit()}", expected="exit status 1",
+           observed=poll.describe_exit(), evidence=evidence, hint=hint)
     if "Traceback (most recent call last)" in poll.stderr:
         raise Fail("poll crashed with an uncaught exception on a missing queue", expected="an error message, exit 1",
                    observed=poll.stderr.strip().splitlines()[-1], evidence=evidence, hint=hint)
-    if rc != 1 or not poll.stderr.strip():
-        raise Fail("poll on a missing queue did not report an error and exit 1",
-                   expected="a message on stderr, exit status 1",
-                   observed=f"{poll.describe_exit()}, stderr {poll.stderr.strip()[:200]!r}, "
-                            f"stdout {poll.stdout.strip()[:200]!r}",
-                   evidence=evidence, hint=hint)
+    expect(rc == 1 and bool(poll.stderr.strip()), "poll on a missing queue did not report an error and exit 1",
+           expected="a message on stderr, exit status 1", evidence=evidence, hint=hint,
+           observed=f"{poll.describe_exit()}, stderr {poll.stderr.strip()[:200]!r}, "
+                    f"stdout {poll.stdout.strip()[:200]!r}")
 
 
 @check("send-blocks-when-full")
 def send_blocks_when_full(ctx):
     """When the queue is full, send sleeps in a blocking msgsnd, and finishes as soon as a receiver drains the queue"""
-    filled, qbytes, cbytes = (int(x) for x in helper(ctx, "fill", KEY_FULL, str(FULL_QBYTES),
-                                                     str(FILLER_SIZE)).split())
-    before = queue_of(ctx, KEY_FULL)
-    fillers = [f"filler-{i}-".ljust(FILLER_SIZE, "x") for i in range(1, filled + 1)]
-    if before is None or qbytes != FULL_QBYTES or cbytes != FULL_QBYTES or before.size != FULL_QBYTES:
-        raise RuntimeError(f"could not fill the queue: {before and before.describe()}, qbytes {qbytes}")
-    state = f"{before.describe()}, {before.size} of {qbytes} bytes used (msg_qbytes set with IPC_SET)"
+    full = sysv.FullQueue(ctx, KEY_FULL, FULL_QBYTES, FILLER_SIZE, RUN_SECONDS)
     texts = ["alpha, sent once there is room"]
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
-    b = blocked_in(snd.pid, BLOCK_SECONDS, settle=START_SECONDS, **SEND_WAIT)
-    evidence = [("the full queue", state),
+    b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
+    evidence = [("the full queue", full.state),
                 ("what the kernel showed while send waited for room", b.describe())]
     if b.sample.exited:
         snd.wait(1)
         raise Fail(f"send {snd.describe_exit()} while the queue was full, instead of waiting for room",
                    expected="send waits in msgsnd", observed=snd.describe_exit(),
-                   evidence=evidence + [("send's stderr", snd.stderr[-1500:] or "(empty)"),
+                   evidence=evidence + [stderr_tail(snd, "send's stderr"),
                                         ("send's message-queue calls", trace_excerpt(snd))],
                    hint="Call msgsnd without IPC_NOWAIT (msgflg 0): on a full queue it sleeps until there is room.")
     if not b.ok:
@@ -540,19 +339,17 @@ def send_blocks_when_full(ctx):
                    evidence=evidence + [(f"send's msgsnd calls ({len(calls)} in all)", snd.trace.excerpt(calls, 6))],
                    hint="Use a blocking msgsnd (msgflg 0, Python: block=True); do not retry IPC_NOWAIT in a loop.")
     # Now drain it, as recv would: the grader's receiver takes every message, blocking.
-    drain = ctx.start([tool(ctx), "drain", KEY_FULL, str(filled + len(texts))], label="grader's receiver",
-                      trace="%ipc")
+    drain = full.drain(ctx, KEY_FULL, len(full.fillers) + len(texts))
     rc = ctx.finish(snd, RUN_SECONDS, what="send after the queue was drained", others=[drain])
     if rc != 0:
         raise failed_run(snd, "send, once the queue had room again,", "send exits 0 once all its texts are sent.")
     ctx.finish(drain, EXIT_SECONDS, what="the grader's receiver", others=[snd])
-    ok, diff = compare_lines(fillers + texts, clean_lines(drain))
-    if not ok:
-        raise Fail("after the queue drained, send's text did not arrive after the messages already queued",
-                   expected="\n".join(fillers + texts), observed=drain.stdout[-1500:],
-                   evidence=[("what the grader's receiver got, line by line", diff),
-                             ("send's message-queue calls", trace_excerpt(snd))],
-                   hint="When msgsnd returns after waiting, the message is in the queue: go on with the next text.")
+    ok, diff = compare_lines(full.fillers + texts, clean_lines(drain))
+    expect(ok, "after the queue drained, send's text did not arrive after the messages already queued",
+           expected="\n".join(full.fillers + texts), observed=drain.stdout[-1500:],
+           evidence=[("what the grader's receiver got, line by line", diff),
+                     ("send's message-queue calls", trace_excerpt(snd))],
+           hint="When msgsnd returns after waiting, the message is in the queue: go on with the next text.")
 
 
 @check("recv-retries-eintr", advisory=True)
@@ -560,18 +357,17 @@ def recv_retries_eintr(ctx):
     """When msgrcv is interrupted (EINTR), recv calls it again instead of giving up"""
     recv, _ = start_recv(ctx, KEY_EINTR, inject=["msgrcv:error=EINTR:when=1"])
     text = "after the interruption"
-    helper(ctx, "put", KEY_EINTR, "1", text)
-    helper(ctx, "put", KEY_EINTR, "2", "")
+    sysv.run_queue_tool(ctx, "put", KEY_EINTR, "1", text)
+    sysv.run_queue_tool(ctx, "put", KEY_EINTR, "2", "")
     rc = recv.wait(EXIT_SECONDS)
     if rc is None:
         recv.kill()
     calls = recv.trace.calls("msgrcv")
     evidence = [("recv's msgrcv calls (the first one was made to fail with EINTR)", recv.trace.excerpt(calls, 6)),
-                ("recv's stderr", recv.stderr[-1500:] or "(empty)")]
-    if rc != 0 or text not in clean_lines(recv):
-        raise Fail("recv gave up when msgrcv was interrupted",
-                   expected=f"recv retries, prints {text!r}, exits 0 on the type-2 message",
-                   observed=f"recv {recv.describe_exit()}, output {recv.stdout[-300:]!r}", evidence=evidence,
-                   hint="A signal arriving while recv waits makes msgrcv fail with errno EINTR, even with "
-                        "SA_RESTART. Treat EINTR as 'try again': if (errno == EINTR) continue;. In Python, "
-                        "sysv_ipc raises a plain sysv_ipc.Error for it: catch it and call receive() again.")
+                stderr_tail(recv, "recv's stderr")]
+    expect(rc == 0 and text in clean_lines(recv), "recv gave up when msgrcv was interrupted",
+           expected=f"recv retries, prints {text!r}, exits 0 on the type-2 message",
+           observed=f"recv {recv.describe_exit()}, output {recv.stdout[-300:]!r}", evidence=evidence,
+           hint="A signal arriving while recv waits makes msgrcv fail with errno EINTR, even with "
+                "SA_RESTART. Treat EINTR as 'try again': if (errno == EINTR) continue;. In Python, "
+                "sysv_ipc raises a plain sysv_ipc.Error for it: catch it and call receive() again.")

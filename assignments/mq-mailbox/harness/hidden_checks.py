@@ -1,7 +1,7 @@
 """Hidden checks for mq-mailbox: run at grading time, never shipped to students."""
-from checks import EXIT_SECONDS, clean_lines, run_program, start_recv, trace_excerpt
-
 from grader.harness.api import Fail, check, compare_lines
+
+from .checks import EXIT_SECONDS, clean_lines, run_program, start_recv, trace_excerpt
 
 KEY_LONG = "1296171018"             # 0x4d42000a
 MAX_TEXT = 256

@@ -1,7 +1,7 @@
 """Hidden checks for pipe-pipeline: run at grading time, never shipped to students."""
-from checks import show, wait_or_hang
-
 from grader.harness.api import Fail, check, compare_lines
+
+from .checks import show, wait_or_hang
 
 
 @check("arguments-intact", hidden=True)

@@ -1,7 +1,7 @@
 """Hidden checks for shm-handshake: run at grading time, never shipped to students."""
-from checks import run_session
-
 from grader.harness.api import Fail, check
+
+from .checks import run_session
 
 MAX_N = 1000
 

@@ -1,0 +1,132 @@
+"""sandbox.DockerRunner against a fake Docker client: errors are told apart by exception type,
+HTTP status and container state (never by message text), and every container is removed."""
+from __future__ import annotations
+
+import pytest
+import requests
+from docker.errors import APIError, ImageNotFound
+
+from grader import sandbox
+from grader.dockerenv import DockerUnavailable
+from grader.runners import Limits, RunnerUnavailable
+
+
+def api_error(status: int, cls=APIError):
+    response = requests.Response()
+    response.status_code = status
+    return cls("refused", response=response, explanation="whatever the daemon says")
+
+
+class FakeContainer:
+    def __init__(self, client, cid):
+        self.client, self.id = client, cid
+
+    def start(self):
+        if self.client.start_error:
+            raise self.client.start_error
+
+    def wait(self, timeout):
+        if self.client.wait_error:
+            raise self.client.wait_error
+        return {"StatusCode": self.client.exit_code}
+
+    def kill(self):
+        pass
+
+    def logs(self, stdout, stderr):
+        return self.client.stdout if stdout else self.client.stderr
+
+
+class FakeAPI:
+    def __init__(self, client):
+        self.client = client
+
+    def inspect_container(self, cid):
+        return {"State": self.client.state}
+
+    def remove_container(self, cid, force):
+        self.client.removed.append(cid)
+
+    def containers(self, all, filters):
+        return []
+
+
+class FakeClient:
+    def __init__(self, **kw):
+        self.create_error = kw.get("create_error")
+        self.start_error = kw.get("start_error")
+        self.wait_error = kw.get("wait_error")
+        self.exit_code = kw.get("exit_code", 0)
+        self.state = kw.get("state", {})
+        self.stdout, self.stderr = kw.get("stdout", b""), kw.get("stderr", b"")
+        self.created, self.removed = [], []
+        self.api = FakeAPI(self)
+        self.containers = self
+
+    def create(self, **config):
+        if self.create_error:
+            raise self.create_error
+        self.created.append(config)
+        return FakeContainer(self, f"c{len(self.created)}")
+
+
+def run(client, tmp_path, limits=Limits()):
+    with sandbox.DockerRunner(limits, client=client, image="ipcgrade:test") as box:
+        return box.run_command(tmp_path, ["python3", "-m", "grader.harness"])
+
+
+def test_a_normal_run_returns_its_output_and_removes_the_container(tmp_path):
+    client = FakeClient(stdout=b'{"event": "end"}\n', stderr=b"warning")
+    res = run(client, tmp_path, Limits(wall_seconds=30))
+    assert (res.exit_code, res.stdout, res.stderr, res.timed_out, res.oom_killed) == \
+        (0, b'{"event": "end"}\n', b"warning", False, False)
+    assert client.created[0]["command"][:4] == ["timeout", "-s", "KILL", "30"]
+    assert client.created[0]["labels"][sandbox.RUNNER_LABEL]
+    assert client.removed == ["c1"]
+
+
+def test_limits_that_ended_the_run(tmp_path):
+    assert run(FakeClient(exit_code=137), tmp_path).timed_out                       # the inner `timeout`
+    oom = run(FakeClient(exit_code=137, state={"OOMKilled": True}), tmp_path)
+    assert oom.oom_killed and not oom.timed_out
+    late = run(FakeClient(wait_error=requests.exceptions.ReadTimeout()), tmp_path)   # the host's deadline
+    assert late.timed_out and late.exit_code is None
+
+
+def test_a_missing_image(tmp_path):
+    client = FakeClient(create_error=api_error(404, ImageNotFound))
+    with pytest.raises(sandbox.GradingImageMissing, match="is missing .* rerun and it will be rebuilt"):
+        run(client, tmp_path)
+
+
+@pytest.mark.parametrize("code", sandbox.CANNOT_EXECUTE)
+def test_an_image_that_cannot_execute_the_harness(tmp_path, code):
+    client = FakeClient(exit_code=code, stderr=b"exec timeout failed")
+    with pytest.raises(sandbox.GradingImageMissing, match=r"is broken \(exec timeout failed\).*--force"):
+        run(client, tmp_path)
+    assert client.removed == ["c1"]
+
+
+def test_a_container_the_runtime_refused_to_start(tmp_path):
+    client = FakeClient(start_error=api_error(400), state={"Error": "exec: python3: not found"})
+    with pytest.raises(sandbox.GradingImageMissing, match=r"is broken \(exec: python3: not found\)"):
+        run(client, tmp_path)
+    assert client.removed == ["c1"]
+
+
+@pytest.mark.parametrize("error", [api_error(500), api_error(409),
+                                   requests.exceptions.ConnectionError("daemon gone")])
+def test_anything_else_is_the_daemon_failing(tmp_path, error):
+    client = FakeClient(start_error=error)
+    with pytest.raises(DockerUnavailable, match="the Docker daemon failed") as caught:
+        run(client, tmp_path)
+    assert not isinstance(caught.value, sandbox.GradingImageMissing)
+    assert isinstance(caught.value, RunnerUnavailable)
+
+
+def test_leaving_the_runner_removes_what_is_still_running(tmp_path):
+    client = FakeClient()
+    box = sandbox.DockerRunner(client=client, image="ipcgrade:test")
+    with box:
+        box._active.add("still-running")
+    assert "still-running" in client.removed
