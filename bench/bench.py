@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
-"""Benchmark ipcgrade on this machine; every figure is measured in the same run.
+"""Benchmark ipcgrade on every assignment; every figure is measured in the same run.
 
-    python3 bench/bench.py [--class-size 100] [--jobs N] [--stub-sizes 100,1000]
+    python3 bench/bench.py [--assignment NAME ...] [--class-size 60] [--jobs 2] [--json FILE]
 
-Prints:
-  - submissions per minute for a generated shm-handshake class (first run, image already built);
-  - the overhead ratio: grading one reference submission against the bare time of the
-    same program runs (compile, then the same master/slave sessions) with no container or tracing;
-  - container start cost as a share of the per-submission time;
-  - the grader's peak memory (RSS) during the real batch;
-  - cached-rerun time against first-run time;
-  - the grader's peak memory with a stub harness at two class sizes, for the whole of `grade`:
-    grading, every output file and the terminal tables (flat means nothing kept per submission).
+For each assignment (all of them unless --assignment is given), with the image already built:
+  - correct class: `class-size` submissions alternating between the references, each copy made
+    distinct in content (a trailing comment) so the result cache cannot collapse them;
+    graded submissions per minute;
+  - mixed class: `class-size` submissions drawn round-robin from the references and every mutant
+    (hanging mutants included), also made distinct; submissions per minute;
+  - the cached rerun of the mixed class against its first run;
+  - the grader's peak memory (RSS) while grading both classes (a fresh process per assignment);
+  - one correct submission (the C reference, median of 3) against its bare run: the same program
+    invocations, recorded by the harness (IPCGRADE_RECORD_RUNS) and replayed on the host with the
+    programs compiled with the assignment's cflags, no container, no tracer (bench/bare.py);
+  - container start (a no-op container with the grading configuration) as a share of it;
+  - each check's seconds for that submission, and its median over the correct class (where the
+    time goes);
+  - flat memory: the peak RSS of all of `grade` with a stub harness answering with that
+    submission's real report, at two class sizes (--stub-sizes);
+and marks issue 14's targets: >= 150/min correct, >= 100/min mixed, <= 3x bare.
 """
 from __future__ import annotations
 
@@ -20,10 +28,13 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,155 +45,240 @@ from grader.batch import grade_batch  # noqa: E402
 from grader.discover import discover  # noqa: E402
 from grader.store import ResultStore  # noqa: E402
 
-ASSIGNMENT = "shm-handshake"
+TARGETS = {"correct_per_minute": 150, "mixed_per_minute": 100, "bare_ratio": 3.0}
+COMMENT = {".c": "/* copy {n} */\n", ".h": "/* copy {n} */\n", ".py": "# copy {n}\n"}
+RECORD_FILE = "/run/ipcgrade/runs.jsonl"
 
 
-def make_class(root: Path, size: int) -> dict[str, int]:
-    """size submissions drawn round-robin from the references and mutants (hanging mutants included)."""
-    a = assignments.load(ASSIGNMENT)
-    cases = selftest.cases(a)
+def distinct_copy(src: Path, dest: Path, n: int) -> None:
+    """A copy of a submission whose sources end with a comment naming the copy: new content, same program."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("manifest.yaml"))
+    for path in dest.rglob("*"):
+        if path.suffix in COMMENT and path.is_file():
+            with path.open("a") as f:
+                f.write(COMMENT[path.suffix].format(n=n))
+
+
+def make_class(root: Path, pool: list, size: int) -> dict[str, int]:
+    """`size` distinct submissions drawn round-robin from the cases in `pool`; how many of each."""
     mix: dict[str, int] = {}
     for i in range(size):
-        case = cases[i % len(cases)]
-        shutil.copytree(case.path, root / f"student{i:04d}", ignore=shutil.ignore_patterns("manifest.yaml"))
+        case = pool[i % len(pool)]
+        distinct_copy(case.path, root / f"student{i:04d}", i)
         mix[case.name] = mix.get(case.name, 0) + 1
     return mix
 
 
-def bare_seconds(workdir: Path, repeats: int = 5) -> float:
-    """The same work without container or tracer: build both programs, run the harness's sessions."""
-    src = REPO / "assignments" / ASSIGNMENT / "reference" / "c"
-    sessions = [10, 1, 100, 10, 10, 1000]  # what the checks run: main session, sum-correct extras, mixes, hidden
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.monotonic()
-        for prog in ("master", "slave"):
-            subprocess.run(["gcc", "-Wall", "-Wextra", "-std=gnu11", "-O2", "-o", workdir / prog, src / f"{prog}.c"],
-                           check=True)
-        for n in sessions:
-            m = subprocess.Popen([workdir / "master", str(n)], stdout=subprocess.PIPE, text=True)
-            line = m.stdout.readline()
-            subprocess.run([workdir / "slave", str(n)], input=line, text=True, check=True)
-            m.communicate()
-        best = min(best, time.monotonic() - t0)
-    return best
+def check_medians(book) -> dict[str, float]:
+    """Each check's median seconds over a class (both languages), slowest first."""
+    seconds: dict[str, list[float]] = {}
+    for sub in book:
+        for c in sub.checks:
+            seconds.setdefault(c.id, []).append(c.outcome.seconds)
+    medians = {k: round(statistics.median(v), 3) for k, v in seconds.items()}
+    return dict(sorted(medians.items(), key=lambda kv: -kv[1]))
 
 
-def container_start_seconds(client, tag: str, repeats: int = 5) -> float:
-    """A no-op container with the grading configuration: create, start, wait, remove."""
-    with tempfile.TemporaryDirectory() as empty:
-        times = []
-        for _ in range(repeats):
+def grade_classes(name: str, size: int, jobs: int) -> dict:
+    """Both classes and the cached rerun, in a fresh process so its peak RSS is this assignment's."""
+    a = assignments.load(name)
+    cases = [c for c in selftest.cases(a) if c.problem is None]
+    references = [c for c in cases if c.expected_failures is None]
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix=f"ipcgrade-bench-{name}-") as tmp:
+        tmp = Path(tmp)
+        for label, pool in (("correct", references), ("mixed", cases)):
+            (tmp / label).mkdir()
+            mix = make_class(tmp / label, pool, size)
+            subs = discover(tmp / label, tmp / f"staging-{label}")
+            store = ResultStore(tmp / f"out-{label}")
             t0 = time.monotonic()
-            sandbox.run_in_container(client, tag, Path(empty), ["true"])
-            times.append(time.monotonic() - t0)
-    return sorted(times)[len(times) // 2]
+            run = grade_batch(a, subs, jobs=jobs, store=store)
+            seconds = time.monotonic() - t0
+            book = list(run.book.submissions)
+            out[label] = {"size": size, "seconds": round(seconds, 2), "per_minute": round(size / seconds * 60, 1),
+                          "errors": sum(s.status == "error" for s in book), "mix": mix}
+            if label == "correct":
+                out[label]["not_full_marks"] = sum(s.score != s.max_score for s in book)
+                out["class_check_seconds"] = check_medians(book)
+            else:
+                t0 = time.monotonic()
+                again = grade_batch(a, subs, jobs=jobs, store=store)
+                cached = time.monotonic() - t0
+                assert again.ran == 0 and again.reused == len(subs), "the rerun was not served from the cache"
+                out["cached_rerun_seconds"] = round(cached, 3)
+                out["cached_speedup"] = round(seconds / cached, 1)
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
 
 
-def one_submission_seconds(client, tag: str, repeats: int = 3) -> float:
-    a = assignments.load(ASSIGNMENT)
+def harness_command(name: str, record: bool) -> list[str]:
+    command = ["python3", "-m", "grader.harness", "--assignment", name]
+    if not record:
+        return command
+    return ["sh", "-c", f"IPCGRADE_RECORD_RUNS={RECORD_FILE} {' '.join(command)} && cat {RECORD_FILE}"]
+
+
+def one_submission(client, tag: str, name: str, repeats: int = 3) -> dict:
+    """The C reference graded `repeats` times (median), each check's median seconds, and a recording run."""
+    a = assignments.load(name)
     ref = a.reference_dir / "c"
-    times = []
+    times, checks = [], {}
     for _ in range(repeats):
         t0 = time.monotonic()
-        res = sandbox.run_harness(client, tag, ref, ASSIGNMENT)
-        assert res.exit_code == 0
+        res = sandbox.run_in_container(client, tag, ref, harness_command(name, record=False))
         times.append(time.monotonic() - t0)
-    return sorted(times)[len(times) // 2]
+        for line in res.stdout.decode().splitlines():      # the harness's stream: plan, each check, end
+            event = json.loads(line)
+            if event.get("event") == "check":
+                checks.setdefault(event["outcome"]["id"], []).append(event["outcome"]["seconds"])
+    recording = sandbox.run_in_container(client, tag, ref, harness_command(name, record=True)).stdout
+    return {"seconds": statistics.median(times), "checks": {k: statistics.median(v) for k, v in checks.items()},
+            "recording": recording, "report": res.stdout}
 
 
-STUB_REPORT = Path(tempfile.gettempdir()) / "ipcgrade-bench-report.json"
-
-
-def stub_peak_rss(size: int) -> int:
-    """Peak RSS (KiB) of a fresh grader process doing what `grade` does for `size` submissions
-    (grade with the result store, write every output, print the tables), with a stub harness
-    that answers each with the same real report."""
-    code = f"""
+STUB = """
 import io, resource, sys, tempfile
 from pathlib import Path
-sys.path.insert(0, {str(REPO)!r})
+sys.path.insert(0, {repo!r})
 from rich.console import Console
 from grader import assignments, cli
 from grader.batch import grade_batch
 from grader.models import Submission
 from grader.runners import Limits, RunResult, SharedOpen
 from grader.store import ResultStore
-a = assignments.load({ASSIGNMENT!r})
-doc = open({str(STUB_REPORT)!r}, 'rb').read()
+a = assignments.load({name!r})
+doc = open({report!r}, 'rb').read()
 class Stub(SharedOpen):
     limits = Limits()
     def run(self, path, name, visible_only=False):
         return RunResult(0, doc, b'')
 stub = Stub()
 with tempfile.TemporaryDirectory() as d:
-    sub = Path(d) / 's'; sub.mkdir(); (sub / 'master.c').write_text('x')
+    sub = Path(d) / 's'; sub.mkdir(); (sub / 'x.c').write_text('x')
     subs = [Submission(student=f's{{i:05d}}', path=sub) for i in range({size})]
     run = grade_batch(a, subs, runner=stub, jobs=2, store=ResultStore(Path(d) / 'out'))
     assert cli.report_batch(run, Path(d) / 'out', None, console=Console(file=io.StringIO())) == 0
     assert len(run.book.submissions) == {size}
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return int(out.strip().splitlines()[-1])
+
+
+def stub_peak_rss_mib(name: str, report: bytes, size: int) -> float:
+    """Peak RSS of a fresh grader process doing all of `grade` for `size` submissions (grading with
+    the result store, every output file, the terminal tables) with a stub harness that answers each
+    with the same real report: flat in `size` means nothing is kept per submission."""
+    with tempfile.NamedTemporaryFile(prefix="ipcgrade-bench-report-") as f:
+        f.write(report)
+        f.flush()
+        code = STUB.format(repo=str(REPO), name=name, report=f.name, size=size)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return round(int(out.strip().splitlines()[-1]) / 1024, 1)
+
+
+def bare_run(name: str, recording: bytes, repeats: int = 3) -> dict:
+    """bench/bare.py in an IPC namespace of its own (its SysV and mqueue objects vanish with it)."""
+    a = assignments.load(name)
+    with tempfile.NamedTemporaryFile(prefix=f"ipcgrade-rec-{name}-") as f:
+        f.write(recording)
+        f.flush()
+        out = subprocess.run(["unshare", "--ipc", "--", sys.executable, str(REPO / "bench" / "bare.py"), f.name,
+                              str(a.reference_dir / "c"), ",".join(a.meta.programs), a.meta.build.cflags,
+                              "--repeats", str(repeats)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def container_start_seconds(client, tag: str, repeats: int = 5) -> float:
+    """A no-op container with the grading configuration: create, start, wait, remove (median)."""
+    with tempfile.TemporaryDirectory() as empty:
+        times = []
+        for _ in range(repeats):
+            t0 = time.monotonic()
+            sandbox.run_in_container(client, tag, Path(empty), ["true"])
+            times.append(time.monotonic() - t0)
+    return statistics.median(times)
+
+
+def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int]) -> dict:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        row = pool.submit(grade_classes, name, size, jobs).result()
+    one = one_submission(client, tag, name)
+    bare = bare_run(name, one.pop("recording"))
+    stub = {str(n): stub_peak_rss_mib(name, one["report"], n) for n in stub_sizes}
+    row.update({
+        "one_submission_seconds": round(one["seconds"], 3),
+        "bare_seconds": round(bare["seconds"], 4),
+        "bare_ratio": round(one["seconds"] / bare["seconds"], 1),
+        "bare_replay": {k: bare[k] for k in ("runs", "stalls", "stalled_seconds", "notes")},
+        "container_start_share": round(start / one["seconds"], 3),
+        "check_seconds": dict(sorted(one["checks"].items(), key=lambda kv: -kv[1])),
+        # container start, interpreter start, the build and the clean-ups between checks
+        "outside_checks_seconds": round(one["seconds"] - sum(one["checks"].values()), 3),
+        "stub_peak_rss_mib": stub,
+    })
+    row["targets"] = {
+        "correct_per_minute": row["correct"]["per_minute"] >= TARGETS["correct_per_minute"],
+        "mixed_per_minute": row["mixed"]["per_minute"] >= TARGETS["mixed_per_minute"],
+        "bare_ratio": row["bare_ratio"] <= TARGETS["bare_ratio"],
+    }
+    return row
+
+
+def mark(value, met: bool) -> str:
+    return f"{value} ({'met' if met else 'not met'})"
+
+
+def table(rows: dict[str, dict], start: float) -> str:
+    header = ("| assignment | correct per minute (>= 150) | mixed per minute (>= 100) | one correct vs bare (<= 3x) "
+              "| container start share | cached rerun | grader peak RSS (stub harness: class sizes) |")
+    lines = [header, "|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        t = r["targets"]
+        ratio = f"{r['one_submission_seconds']:.2f} s vs {r['bare_seconds']:.2f} s = {r['bare_ratio']}x"
+        lines.append(
+            f"| {name} | {mark(r['correct']['per_minute'], t['correct_per_minute'])} "
+            f"| {mark(r['mixed']['per_minute'], t['mixed_per_minute'])} "
+            f"| {mark(ratio, t['bare_ratio'])} "
+            f"| {start:.2f} s ({r['container_start_share']:.0%}) | {r['cached_speedup']}x faster "
+            f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) |")
+    return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--class-size", type=int, default=100)
+    ap.add_argument("--assignment", action="append", help="measure only this one (repeatable); default: all")
+    ap.add_argument("--class-size", type=int, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
-    ap.add_argument("--stub-sizes", default="100,1000")
+    ap.add_argument("--json", type=Path, help="also write every figure to this file")
+    ap.add_argument("--stub-sizes", default="100,1000",
+                    help="class sizes for the stub-harness memory figure (flat memory); empty to skip")
     args = ap.parse_args()
+    stub_sizes = [int(x) for x in args.stub_sizes.split(",") if x]
+    names = args.assignment or assignments.available()
+    unknown = sorted(set(names) - set(assignments.available()))
+    if unknown:
+        ap.error(f"unknown assignment(s): {', '.join(unknown)}")
     client = dockerenv.client()
     tag = image.ensure_image(client)
-    a = assignments.load(ASSIGNMENT)
-    with tempfile.TemporaryDirectory(prefix="ipcgrade-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "class").mkdir()
-        mix = make_class(tmp / "class", args.class_size)
-        subs = discover(tmp / "class", tmp / "staging")
-        store = ResultStore(tmp / "out")
-        t0 = time.monotonic()
-        first = grade_batch(a, subs, jobs=args.jobs, store=store)
-        first_s = time.monotonic() - t0
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.monotonic()
-        again = grade_batch(a, subs, jobs=args.jobs, store=store)
-        cached_s = time.monotonic() - t0
-        assert again.ran == 0 and again.reused == len(subs)
-        errors = sum(s.status == "error" for s in first.book.submissions)
-        per_sub = one_submission_seconds(client, tag)
-        start = container_start_seconds(client, tag)
-        (tmp / "bare").mkdir()
-        bare = bare_seconds(tmp / "bare")
-        # A real report for the stub harness: the largest of the reference's and a failing mutant's
-        # (failures carry traces and /proc snapshots as evidence).
-        reports = [sandbox.run_harness(client, tag, path, ASSIGNMENT).stdout
-                   for path in (a.reference_dir / "c", selftest.cases(a)[2].path)]
-        STUB_REPORT.write_bytes(max(reports, key=len))
-    sizes = [int(x) for x in args.stub_sizes.split(",")]
-    stub = {n: stub_peak_rss(n) for n in sizes}
-    figures = {
-        "class": {"size": args.class_size, "jobs": args.jobs, "mix": mix, "errors": errors},
-        "submissions_per_minute": round(args.class_size / first_s * 60, 1),
-        "first_run_seconds": round(first_s, 2),
-        "cached_rerun_seconds": round(cached_s, 3),
-        "cached_speedup": round(first_s / cached_s, 1),
-        "one_submission_seconds": round(per_sub, 3),
-        "bare_program_seconds": round(bare, 4),
-        "overhead_ratio": round(per_sub / bare, 1),
-        "container_start_seconds": round(start, 3),
-        "container_start_share": round(start / per_sub, 3),
-        "grader_peak_rss_mib": round(peak_kib / 1024, 1),
-        "stub_peak_rss_mib": {str(n): round(kib / 1024, 1) for n, kib in stub.items()},
-    }
-    print(json.dumps(figures, indent=2))
-    print(f"\n{figures['submissions_per_minute']} submissions/min ({args.class_size} in {first_s:.1f} s, "
-          f"{args.jobs} jobs); cached rerun {figures['cached_speedup']}x faster; one submission "
-          f"{per_sub:.2f} s vs {bare:.3f} s bare ({figures['overhead_ratio']}x), of which container start "
-          f"{start:.2f} s ({figures['container_start_share']:.0%}); grader peak RSS "
-          f"{figures['grader_peak_rss_mib']} MiB; stub harness peak RSS "
-          + ", ".join(f"{n}: {mib} MiB" for n, mib in figures["stub_peak_rss_mib"].items()))
+    load = os.getloadavg()
+    start = container_start_seconds(client, tag)
+    rows = {}
+    for name in names:
+        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes)
+        print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr, flush=True)
+    figures = {"class_size": args.class_size, "jobs": args.jobs, "cores": os.cpu_count(),
+               "load_average_at_start": [round(x, 2) for x in load],
+               "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+               "container_start_seconds": round(start, 3), "targets": TARGETS, "assignments": rows}
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print(table(rows, start))
+    print(f"\nclass size {args.class_size}, --jobs {args.jobs}, {os.cpu_count()} cores, load average "
+          f"{figures['load_average_at_start']} at start, {figures['load_average_at_end']} at end")
+    for name, r in rows.items():
+        slow = ", ".join(f"{k} {v:.2f} s" for k, v in list(r["check_seconds"].items())[:4])
+        print(f"{name}: slowest checks of one correct submission: {slow}; outside the checks "
+              f"(container, build, clean-ups) {r['outside_checks_seconds']:.2f} s")
     return 0
 
 

@@ -497,3 +497,8 @@ class Run:
                 return f"killed by {name}: it wrote a file larger than the limit"
             return f"killed by {name}"
         return f"exited with status {rc}"
+
+
+# Benchmark hook, inert unless IPCGRADE_RECORD_RUNS is set: logs each Run for bench/bench.py's bare replay.
+from . import recording  # noqa: E402
+recording.install(Run)

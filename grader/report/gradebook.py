@@ -12,9 +12,10 @@ from grader.report.feedback import check_feedback
 
 
 def _check_doc(check: ScoredCheck) -> dict:
+    """`seconds` is the harness's time for the check (0 when skipped): where a submission's time went."""
     return {"id": check.id, "name": check.name, "status": check.status.value,
             "score": number(check.score), "max_score": number(check.max_score),
-            "feedback": check_feedback(check)}
+            "seconds": round(check.outcome.seconds, 3), "feedback": check_feedback(check)}
 
 
 def _submission_doc(sub: SubmissionResult) -> dict:
@@ -23,6 +24,7 @@ def _submission_doc(sub: SubmissionResult) -> dict:
     if sub.status == "error":
         doc["error"] = sub.error or "unknown error"
     doc["language"] = sub.language
+    doc["seconds"] = round(sub.seconds, 3)      # the whole grading run: container, build and every check
     doc["checks"] = [_check_doc(c) for c in sub.checks]
     return doc
 

@@ -38,7 +38,7 @@ def results_doc(result: SubmissionResult) -> dict:
               "output": check_feedback(c),
               "visibility": "after_published" if c.hidden else "visible"} for c in result.checks]
     score = number(result.score) if result.status == "graded" else 0
-    return {"score": score, "output": _summary(result), "tests": tests,
+    return {"score": score, "execution_time": round(result.seconds, 2), "output": _summary(result), "tests": tests,
             "visibility": "visible", "stdout_visibility": "hidden"}
 
 
@@ -85,6 +85,8 @@ def gradescope_fields_ok(doc: dict) -> list[str]:
     documented fields ourselves and can say exactly what is wrong.
     """
     problems = [] if _is_number(doc.get("score")) else ["score is missing or not a number"]
+    if "execution_time" in doc and not _is_number(doc["execution_time"]):
+        problems.append("execution_time is not a number")
     tests = doc.get("tests", [])
     if not isinstance(tests, list):
         return problems + ["tests is not a list"]

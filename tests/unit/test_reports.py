@@ -32,7 +32,7 @@ def scored(id, status, score, max_score, hidden=False, **outcome):
 
 
 def passing(student):
-    return SubmissionResult(student=student, status="graded", score=3, max_score=3, language="c",
+    return SubmissionResult(student=student, status="graded", score=3, max_score=3, language="c", seconds=1.5,
                             checks=[scored("shm_create", "passed", 2, 2, message="segment created"),
                                     scored("pipe_eof", "passed", 1, 1)])
 
@@ -70,10 +70,11 @@ def test_gradebook_json_shape(book):
     assert set(doc) == {"assignment", "submissions"} and doc["assignment"] == "ipc-ring"
     alice, bob, carol = doc["submissions"][:3]
     assert alice == {"student": "alice", "score": 3, "max_score": 3, "status": "graded", "language": "c",
-                     "checks": alice["checks"]} and "error" not in alice
+                     "seconds": 1.5, "checks": alice["checks"]} and "error" not in alice
     assert carol["status"] == "error" and carol["error"] == "build failed: missing Makefile" and carol["checks"] == []
     first = bob["checks"][0]
-    assert set(first) == {"id", "name", "status", "score", "max_score", "feedback"}
+    assert set(first) == {"id", "name", "status", "score", "max_score", "seconds", "feedback"}
+    assert [c["seconds"] for c in alice["checks"]] == [0.25, 0.25]      # each check's time, as the harness measured it
     assert (first["id"], first["status"], first["score"], first["max_score"]) == ("shm_create", "failed", 0, 2)
     assert first["feedback"] == check_feedback(book.submissions[1].checks[0])
     assert [c["status"] for c in bob["checks"]] == ["failed", "passed", "skipped", "error", "failed"]
@@ -104,6 +105,8 @@ def test_gradescope_fields_and_hidden_visibility(book):
     assert [t["visibility"] for t in hidden] == ["after_published"]
     assert {t["visibility"] for t in bob["tests"] if t not in hidden} == {"visible"}
     assert SECRET not in bob["output"]
+    alice = json.loads(gradescope_results(book.submissions[0]))
+    assert alice["execution_time"] == 1.5 and bob["execution_time"] == 0    # the submission's grading time
 
     carol = json.loads(gradescope_results(book.submissions[2]))
     assert gradescope_fields_ok(carol) == [] and carol["score"] == 0
@@ -111,9 +114,9 @@ def test_gradescope_fields_and_hidden_visibility(book):
 
 
 def test_gradescope_fields_ok_reports_problems():
-    bad = {"score": "10", "tests": [{"name": 3, "score": True, "status": "ok", "visibility": "public"}, 7]}
+    bad = {"score": "10", "execution_time": "1 s", "tests": [{"name": 3, "score": True, "status": "ok", "visibility": "public"}, 7]}
     problems = gradescope_fields_ok(bad)
-    assert len(problems) == 6, problems
+    assert len(problems) == 7 and "execution_time is not a number" in problems, problems
 
 
 def test_junit_counts_and_escaping(book):
