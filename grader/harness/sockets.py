@@ -45,6 +45,9 @@ from .spawn import Run
 # a receive timeout (SO_RCVTIMEO: its read would end by itself, so it is no deadlock).
 SOCKET_IO_TRACE = "sendto,sendmsg,shutdown,setsockopt"
 TRACEBACK = "Traceback (most recent call last)"
+# How long a program that has just died gets to be seen dead: on a loaded machine strace can take
+# well over 0.2 s to report the exit, and "still running" must not depend on that.
+EXIT_GRACE = 1.0
 SOCKET_SETUP_CALLS = ("socket", "unlink", "unlinkat", "bind", "listen")
 
 _paths = itertools.count(1)
@@ -520,7 +523,7 @@ def gone(run: Run) -> str:
     """How a server is doing, for a failure message. It gets a moment to finish exiting: a server
     that has just removed its socket file is usually on its way out, and saying "still running"
     or "exited" must not depend on which instant the grader looked."""
-    if run.wait(1.0) is None:
+    if run.wait(EXIT_GRACE) is None:
         return "the server is still running"
     return f"the server {ended(run)}"
 
@@ -552,7 +555,7 @@ def start_server(ctx, program: str, path: str, *, impl: str = "student", trace: 
     if impl == "reference":
         raise RuntimeError(f"the reference {program} did not start: {server.describe_exit()}, "
                            f"stdout {server.stdout[-300:]!r}, stderr {server.stderr[-500:]!r}")
-    if server.wait(0.2) is None:
+    if server.wait(EXIT_GRACE) is None:
         fail = ctx.hang(f"{program} {path} did not print `{ready}` within {seconds:g} s", [server])
         flushed = bool(server.stdout) or server.wrote_stdout()     # the trace is complete once it was killed
         fail.expected = f"a line `{ready}` on stdout once the socket listens"
@@ -586,7 +589,7 @@ def connect(server: Run, path: str, who: str = "the harness's client", *, hint: 
 
 def no_reply(ctx, server: Run, what: str, sent: str, eof: bool, *, hint: str, reply_seconds: float) -> Fail:
     """The harness's client got no reply line: say whether the server hung, hung up, or exited."""
-    if eof and server.wait(1.0) is None:
+    if eof and server.wait(EXIT_GRACE) is None:
         return Fail(f"{server.label} closed the connection without replying after {what}",
                     expected="one reply line per line sent", observed="end of file on the connection",
                     evidence=[("the harness sent", sent)], hint=hint)

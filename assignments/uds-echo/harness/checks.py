@@ -290,7 +290,7 @@ def stale_socket(ctx):
     server = ctx.start("echoserver", [path], trace=SERVER_TRACE)
     started = server.wait_for_output("listening\n", START_SECONDS)
     if not started:
-        if server.wait(0.2) is None:
+        if server.wait(sockets.EXIT_GRACE) is None:
             raise ctx.hang(f"echoserver did not print `listening` within {START_SECONDS:g} s when a stale "
                            "socket file was at PATH", [server])
         binds = [c for c in server.trace.calls("bind") if path in c.raw]
