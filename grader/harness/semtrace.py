@@ -239,69 +239,33 @@ def start(ctx, program: str, args, *, impl: str = "student", rec: Recorder | Non
                      label=label or (program if impl == "student" else f"reference {program}"))
 
 
+def deadlock(ctx, runs, message: str, *, rec: Recorder | None = None, initial: dict[str, int] | None = None,
+             locks: tuple[str, ...] = (), hint: str | None = None):
+    """A hang Fail (ctx.hang: process tree, wchans, CPU) whose first evidence names, from the record,
+    which process holds which lock and which semaphore each one waits for."""
+    fail = ctx.hang(message, runs, hint=hint)
+    if rec and initial:
+        labels = {r.pid: f"{r.label} (pid {r.pid})" for r in runs}
+        fail.evidence.insert(0, ("who holds and who waits (from the recorded semaphore calls)",
+                                 replay(rec.calls(), initial, locks).describe(labels)))
+    return fail
+
+
 def wait_all(ctx, runs, what: str, *, rec: Recorder | None = None, initial: dict[str, int] | None = None,
              locks: tuple[str, ...] = (), timeout: float = 60.0, hint: str | None = None) -> None:
-    """Wait until every run has ended. A deadlock (every live process asleep in a futex wait, with
-    no CPU used and no wake-up) fails at once, as a hang whose evidence names, from the record,
-    which process holds which lock and which semaphore each one waits for."""
+    """Wait until every run has ended with status 0. A deadlock (every live process asleep in a
+    futex wait, with no CPU used and no wake-up) fails at once, without waiting for `timeout`."""
     deadline = time.monotonic() + timeout
     while any(r.alive() for r in runs):
         alive = [r for r in runs if r.alive()]
         if all_asleep_in_futex([r.pid for r in alive]):
-            fail = ctx.hang(f"{what}: deadlock. Every process still running sleeps in sem_wait, and none of "
-                            "them can post the semaphore another one waits for", runs, hint=hint)
-            if rec and initial:
-                labels = {r.pid: f"{r.label} (pid {r.pid})" for r in runs}
-                fail.evidence.insert(0, ("who holds and who waits (from the recorded semaphore calls)",
-                                         replay(rec.calls(), initial, locks).describe(labels)))
-            raise fail
+            raise deadlock(ctx, runs, f"{what}: deadlock. Every process still running sleeps in sem_wait, and "
+                           "none of them can post the semaphore another one waits for",
+                           rec=rec, initial=initial, locks=locks, hint=hint)
         if time.monotonic() > deadline:
             raise ctx.hang(f"{what} did not finish within {timeout:g} s", runs, hint=hint)
         alive[0].wait(0.05)
-
-
-def judge(calls: list[Call], run, cycle: list[tuple[str, str]], *, lock: str, index: str, slots: int,
-          initial: dict[str, int], rounds: int | None = None, tail: list[tuple[str, str]] = (),
-          counted: str | None = None) -> None:
-    """Fail unless `run`'s recorded steps are `cycle` once per value (`rounds` times, or as many
-    times as it went round when None), then `tail` (anything after it is not judged when
-    `rounds` is given), with the ring `index` moved on by one inside every `lock` section.
-    `counted` is the semaphore whose value is the number of items still in the buffer."""
-    done = steps(calls, run.pid)
-    whole = rounds is None
-    if whole:
-        rounds = max(1, -(-len(done) // len(cycle)))
-    expected = list(cycle) * rounds + list(tail)
-    i = first_mismatch(done if whole else done[:len(expected)], expected)
-    if i is not None:
-        raise _left_protocol(calls, run, done, i, expected, lock, initial, counted)
-    bad = ring_step(done, lock, index, slots)
-    if bad is not None:
-        what = index.split("_")[1]
-        raise Fail(f"{run.label} moved `{what}` wrongly while holding {lock}",
-                   expected=f"{what} = ({what} + 1) % {slots} before {show(token(done[bad]))}",
-                   observed=f"{what} = {getattr(done[bad], index)}",
-                   evidence=[(f"{run.label}'s recorded calls ([in out] read from its own mapping)", excerpt(done, bad))],
-                   hint=f"Use slot[{what}], then {what} = ({what} + 1) % {slots}, while holding the mutex.")
-
-
-def _left_protocol(calls, run, done, i, expected, lock, initial, counted) -> Fail:
-    seen = token(done[i]) if i < len(done) else None
-    want = expected[i] if i < len(expected) else None
-    message = f"{run.label} left the protocol at its semaphore call {i + 1}"
-    if seen and seen[0] in ("trywait", "timedwait"):
-        message = f"{run.label} polls with {show(seen)} instead of sleeping in sem_wait"
-    elif seen and seen[0] == "unlink" and counted:
-        left = replay([c for c in calls if c.index < done[i].index], initial).values.get(counted, 0)
-        message = (f"{run.label} removed the objects before the others were done: {counted} was {left}, "
-                   f"so {left} value(s) were still in the buffer")
-    elif seen == ("wait", lock) and want and want[0] == "wait" and want[1] != lock:
-        message = (f"{run.label} locks {lock} before waiting on {want[1]}: when {want[1]} is 0 it sleeps "
-                   f"holding {lock}, and nobody can ever post {want[1]} (deadlock)")
-    elif want == ("wait", lock) and not any(c.name == lock for c in done):
-        message = f"{run.label} never locks {lock}: two processes can use the same slot at once"
-    ev = excerpt(done, min(i, len(done) - 1)) if done else "(no semaphore call recorded)"
-    return Fail(message, expected=show(want), observed=show(seen),
-                evidence=[(f"{run.label}'s recorded semaphore calls", ev)],
-                hint=f"For each value: {', '.join(show(t) for t in expected[:4])}, with the slot access between "
-                     "the mutex's wait and post. Every wait is a blocking sem_wait.")
+    bad = next((r for r in runs if r.returncode != 0), None)
+    if bad:
+        raise Fail(f"{what}: {bad.label} {bad.describe_exit()}", expected="exit status 0",
+                   observed=bad.describe_exit(), evidence=[(f"{bad.label}'s stderr", bad.stderr[-1500:] or "(empty)")])

@@ -59,15 +59,6 @@ def await_ready(ctx, producer, what):
                hint="Create the objects, then print ready (and flush) before putting any value.")
 
 
-def finish_all(ctx, runs, what, rec=None, name=None):
-    semtrace.wait_all(ctx, runs, what, rec=rec, initial=initial(name), locks=(sems(name)["mutex"],),
-                      timeout=RUN, hint=DEADLOCK_HINT)
-    bad = next((r for r in runs if r.returncode != 0), None)
-    if bad:
-        raise Fail(f"{what}: {bad.label} {bad.describe_exit()}", expected="exit status 0",
-                   observed=bad.describe_exit(), evidence=[(f"{bad.label}'s stderr", bad.stderr[-1500:] or "(empty)")])
-
-
 @dataclass
 class Session:
     name: str
@@ -76,8 +67,8 @@ class Session:
     rec: semtrace.Recorder | None = None
     failure: Fail | None = None
     leftovers: list = field(default_factory=list)
-    objects: list = field(default_factory=list)     # /dev/shm right after `ready`
-    blocked: object = None                          # blocked_in() of a producer with a full buffer
+    objects: list = field(default_factory=list)     # lonely producer: /dev/shm after `ready`,
+    blocked: object = None                          # whether it slept, and its status after a signal
     rc: int | None = None
 
 
@@ -89,9 +80,11 @@ def run_session(ctx, name, n, consumers=1, producer_impl="student", consumer_imp
     try:
         s.producer = semtrace.start(ctx, "producer", [name, n, consumers], impl=producer_impl, rec=s.rec, traced=traced)
         await_ready(ctx, s.producer, f"producer {name} {n} {consumers}")
-        s.consumers = [semtrace.start(ctx, "consumer", [name], impl=consumer_impl, rec=s.rec, traced=traced, label=f"{'reference ' if consumer_impl != 'student' else ''}consumer {i + 1}")
-                       for i in range(consumers)]
-        finish_all(ctx, [s.producer, *s.consumers], what, s.rec, name)
+        ref = "reference " if consumer_impl != "student" else ""
+        s.consumers = [semtrace.start(ctx, "consumer", [name], impl=consumer_impl, rec=s.rec, traced=traced,
+                                      label=f"{ref}consumer {i + 1}") for i in range(consumers)]
+        semtrace.wait_all(ctx, [s.producer, *s.consumers], what, rec=s.rec, initial=initial(name),
+                          locks=(sems(name)["mutex"],), timeout=RUN, hint=DEADLOCK_HINT)
     except Fail as f:
         s.failure = f
     s.leftovers = own(name)
@@ -117,6 +110,13 @@ def require_totals(s: Session, n: int, what: str, hint: str):
         outputs = "\n".join(f"{c.label}: {c.stdout.strip()!r}" for c in s.consumers)
         raise Fail(f"{what}: wrong totals for N={n}", expected=want, observed=got,
                    evidence=[("what each consumer printed", outputs)], hint=hint)
+
+
+def require_asleep(b, what: str, sem: str):
+    if not b.ok:
+        raise Fail(f"{what} does not sleep in sem_wait", expected="asleep in futex, no CPU",
+                   observed="; ".join(b.problems()), evidence=[("measured", b.describe())],
+                   hint=f"Use sem_wait({sem}), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
 
 
 def lonely(ctx, sig=signal.SIGTERM) -> Session:
@@ -160,11 +160,7 @@ def objects_mode_0600(ctx):
 @check("producer-sleeps-when-full", depends=["producer-creates-objects"])
 def producer_sleeps_when_full(ctx):
     """With no consumer, the producer fills the 8 slots and then sleeps in sem_wait without using the CPU"""
-    b = lonely(ctx).blocked
-    if not b.ok:
-        raise Fail("with a full buffer the producer does not sleep in sem_wait", expected="asleep in futex, no CPU",
-                   observed="; ".join(b.problems()), evidence=[("measured", b.describe())],
-                   hint="Use sem_wait(empty), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
+    require_asleep(lonely(ctx).blocked, "with a full buffer the producer", "empty")
 
 
 @check("producer-sigterm-cleanup", depends=["producer-creates-objects"])
@@ -185,18 +181,11 @@ def consumer_sleeps_when_empty(ctx):
     posix.remove(ctx.identity.uid, [f"/{name}", *sems(name).values()])
     posix.make_buffer(name, SLOTS, SIZE, ctx.identity.uid)
     consumer = semtrace.start(ctx, "consumer", [name], rec=rec)
-    b = blocked_in(consumer.pid, 1.0, settle=START, **FUTEX)
-    if not b.ok:
-        raise Fail("with an empty buffer the consumer does not sleep in sem_wait", expected="asleep in futex, no CPU",
-                   observed="; ".join(b.problems()), evidence=[("measured", b.describe())],
-                   hint="Use sem_wait(full), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
+    require_asleep(blocked_in(consumer.pid, 1.0, settle=START, **FUTEX), "with an empty buffer the consumer", "full")
     if posix.semaphore_value(sems(name)["mutex"]) == 0:
-        rep = semtrace.replay(rec.calls(), initial(name), (sems(name)["mutex"],))
-        fail = ctx.hang("deadlock: the consumer sleeps in sem_wait while it holds /bbe-mutex, so no producer can "
-                        "ever lock the mutex to put a value", [consumer], hint=DEADLOCK_HINT)
-        fail.evidence.insert(0, ("who holds and who waits (from the recorded semaphore calls)",
-                                 rep.describe({consumer.pid: f"consumer (pid {consumer.pid})"})))
-        raise fail
+        raise semtrace.deadlock(ctx, [consumer], "deadlock: the consumer sleeps in sem_wait while it holds "
+                                "/bbe-mutex, so no producer can ever lock the mutex to put a value", rec=rec,
+                                initial=initial(name), locks=(sems(name)["mutex"],), hint=DEADLOCK_HINT)
     empty, mutex, full = (posix.semaphore(sems(name)[k]) for k in ("empty", "mutex", "full"))
     empty.acquire(0)
     mutex.acquire(0)
