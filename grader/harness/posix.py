@@ -37,8 +37,8 @@ def path_of(kind: str, name: str) -> str:
     return os.path.join(SHM_DIR, SEM_PREFIX + base if kind == "sem" else base)
 
 
-def objects() -> list[PosixObject]:
-    """Every POSIX shm object and named semaphore now in /dev/shm, sorted by name."""
+def objects(only: list[str] | None = None) -> list[PosixObject]:
+    """Every POSIX shm object and named semaphore now in /dev/shm (or those named in `only`)."""
     out = []
     try:
         entries = sorted(os.listdir(SHM_DIR))
@@ -52,7 +52,8 @@ def objects() -> list[PosixObject]:
         if not stat.S_ISREG(st.st_mode):
             continue
         kind, base = ("sem", entry[len(SEM_PREFIX):]) if entry.startswith(SEM_PREFIX) else ("shm", entry)
-        out.append(PosixObject(kind, "/" + base, stat.S_IMODE(st.st_mode), st.st_size, st.st_uid))
+        if only is None or "/" + base in only:
+            out.append(PosixObject(kind, "/" + base, stat.S_IMODE(st.st_mode), st.st_size, st.st_uid))
     return out
 
 
@@ -87,10 +88,25 @@ def make_buffer(name: str, slots: int, size: int, uid: int | None, suffixes=("em
             os.chown(path, uid, uid)
 
 
-def semaphore(name: str):
-    """Open an existing named semaphore (for the harness acting as one side of a protocol)."""
+def act(shm: str, size: int, ints: dict[int, int], take: list[str], give: list[str]) -> None:
+    """Play one side of a protocol once: take each semaphore in `take` (without waiting: the caller
+    knows they are free), write native int32 values at the given offsets of shared memory `shm`,
+    then post each semaphore in `give`."""
+    import mmap
+    import struct
+
     import posix_ipc
-    return posix_ipc.Semaphore(name)
+    for name in take:
+        sem = posix_ipc.Semaphore(name)
+        sem.acquire(0)
+        sem.close()
+    with open(path_of("shm", shm), "r+b") as f, mmap.mmap(f.fileno(), size) as ring:
+        for offset, value in ints.items():
+            struct.pack_into("=i", ring, offset, value)
+    for name in give:
+        sem = posix_ipc.Semaphore(name)
+        sem.release()
+        sem.close()
 
 
 def semaphore_value(name: str) -> int | None:

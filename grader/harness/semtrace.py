@@ -239,6 +239,18 @@ def start(ctx, program: str, args, *, impl: str = "student", rec: Recorder | Non
                      label=label or (program if impl == "student" else f"reference {program}"))
 
 
+def await_line(ctx, run, text: str, timeout: float, hint: str) -> None:
+    """Fail unless `run`'s first stdout line is `text` (a hang diagnosis if it never comes)."""
+    line = run.read_line(timeout)
+    if line == text:
+        return
+    if line is None and run.alive():
+        raise ctx.hang(f"{run.label} did not print `{text}` within {timeout:g} s", [run], hint=hint)
+    run.kill()
+    raise Fail(f"{run.label} did not print `{text}` first", expected=text, hint=hint,
+               observed=repr(line) if line is not None else f"{run.describe_exit()}; stderr: {run.stderr[-300:]!r}")
+
+
 def deadlock(ctx, runs, message: str, *, rec: Recorder | None = None, initial: dict[str, int] | None = None,
              locks: tuple[str, ...] = (), hint: str | None = None):
     """A hang Fail (ctx.hang: process tree, wchans, CPU) whose first evidence names, from the record,
@@ -269,3 +281,52 @@ def wait_all(ctx, runs, what: str, *, rec: Recorder | None = None, initial: dict
     if bad:
         raise Fail(f"{what}: {bad.label} {bad.describe_exit()}", expected="exit status 0",
                    observed=bad.describe_exit(), evidence=[(f"{bad.label}'s stderr", bad.stderr[-1500:] or "(empty)")])
+
+
+def judge(calls: list[Call], run, cycle: list[tuple[str, str]], *, lock: str, index: str, slots: int,
+          initial: dict[str, int], rounds: int | None = None, tail: list[tuple[str, str]] = (),
+          counted: str | None = None, complete: bool = True) -> None:
+    """Fail unless `run`'s recorded steps are `cycle` once per value (`rounds` times, or as many
+    times as it went round when None), then `tail` (anything after it is not judged when
+    `rounds` is given), with the ring `index` moved on by one inside every `lock` section.
+    `counted` is the semaphore whose value is the number of items still in the buffer. When the
+    session did not complete (it hung, say), a record that simply stops is not a deviation."""
+    done = steps(calls, run.pid)
+    whole = rounds is None
+    if whole:
+        rounds = max(1, -(-len(done) // len(cycle)))
+    expected = list(cycle) * rounds + list(tail)
+    i = first_mismatch(done if whole else done[:len(expected)], expected)
+    if i is not None and not (i == len(done) and not complete):
+        raise _left_protocol(calls, run, done, i, expected, lock, initial, counted)
+    bad = ring_step(done, lock, index, slots)
+    if bad is not None:
+        what = index.split("_")[1]
+        raise Fail(f"{run.label} moved `{what}` wrongly while holding {lock}",
+                   expected=f"{what} = ({what} + 1) % {slots} before {show(token(done[bad]))}",
+                   observed=f"{what} = {getattr(done[bad], index)}",
+                   evidence=[(f"{run.label}'s recorded calls ([in out] read from its own mapping)", excerpt(done, bad))],
+                   hint=f"Use slot[{what}], then {what} = ({what} + 1) % {slots}, while holding the mutex.")
+
+
+def _left_protocol(calls, run, done, i, expected, lock, initial, counted) -> Fail:
+    """The Fail for the first step where `run` left the protocol, saying what that step means."""
+    seen = token(done[i]) if i < len(done) else None
+    want = expected[i] if i < len(expected) else None
+    message = f"{run.label} left the protocol at its semaphore call {i + 1}"
+    if seen and seen[0] in ("trywait", "timedwait"):
+        message = f"{run.label} polls with {show(seen)} instead of sleeping in sem_wait"
+    elif seen and seen[0] == "unlink" and counted:
+        left = replay([c for c in calls if c.index < done[i].index], initial).values.get(counted, 0)
+        message = (f"{run.label} removed the objects without first waiting for {show(want)}: {counted} was "
+                   f"{left} then, so {left} value(s) were still in the buffer and consumers may still be running")
+    elif seen == ("wait", lock) and want and want[0] == "wait" and want[1] != lock:
+        message = (f"{run.label} locks {lock} before waiting on {want[1]}: when {want[1]} is 0 it sleeps "
+                   f"holding {lock}, and nobody can ever post {want[1]} (deadlock)")
+    elif want == ("wait", lock) and not any(c.name == lock for c in done):
+        message = f"{run.label} never locks {lock}: two processes can use the same slot at once"
+    ev = excerpt(done, min(i, len(done) - 1)) if done else "(no semaphore call recorded)"
+    return Fail(message, expected=show(want), observed=show(seen),
+                evidence=[(f"{run.label}'s recorded semaphore calls", ev)],
+                hint=f"For each value: {', '.join(show(t) for t in expected[:4])}, with the slot access between "
+                     "the mutex's wait and post. Every wait is a blocking sem_wait.")

@@ -1,7 +1,7 @@
 """Hidden checks for bounded-buffer: the spec's error cases and SIGINT. Run at grading time, never shipped."""
 import signal
 
-from checks import SIZE, SLOTS, START, lonely, own, sems
+from checks import SIZE, SLOTS, START, every, lonely, own
 
 from grader.harness import posix, semtrace
 from grader.harness.api import Fail, check
@@ -27,9 +27,9 @@ def producer_usage(ctx):
 def producer_refuses_existing(ctx):
     """If an object exists already, producer names it on stderr, leaves it alone and exits 1"""
     for kind, obj in (("shm", "/bbx"), ("sem", "/bbx-mutex")):
-        posix.remove(ctx.identity.uid, ["/bbx", *sems("bbx").values()])
+        posix.remove(ctx.identity.uid, every("bbx"))
         posix.make_buffer("bbx", SLOTS, SIZE, ctx.identity.uid)
-        posix.remove(None, [n for n in ["/bbx", *sems("bbx").values()] if n != obj])
+        posix.remove(None, [n for n in every("bbx") if n != obj])
         run = semtrace.start(ctx, "producer", ["bbx", 5, 1], traced=False)
         line = run.read_line(START)
         run.kill()
@@ -45,7 +45,7 @@ def producer_refuses_existing(ctx):
 def consumer_missing_objects(ctx):
     """consumer exits 1 with an error, creating nothing, when the objects (or one of them) are missing"""
     for missing in ("everything", "/bbm-mutex"):
-        posix.remove(ctx.identity.uid, ["/bbm", *sems("bbm").values()])
+        posix.remove(ctx.identity.uid, every("bbm"))
         if missing != "everything":
             posix.make_buffer("bbm", SLOTS, SIZE, ctx.identity.uid)
             posix.remove(None, [missing])
