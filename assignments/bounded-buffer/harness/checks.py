@@ -3,14 +3,12 @@
 The protocol is judged from recorded semaphore calls (grader.harness.semtrace), never from luck; the
 totals of unrecorded runs (three consumers, the reference programs) are the independent second signal.
 """
-from __future__ import annotations
-
 import re
 import signal
 from dataclasses import dataclass, field
 
 from grader.harness import posix, semtrace
-from grader.harness.api import Fail, check
+from grader.harness.api import Fail, ReferenceUnavailable, check
 from grader.harness.blocking import blocked_in
 
 SLOTS, SIZE = 8, 40
@@ -47,9 +45,7 @@ class Session:
     rec: semtrace.Recorder | None = None
     failure: Fail | None = None
     leftovers: list = field(default_factory=list)
-    objects: list = field(default_factory=list)     # lonely producer: /dev/shm after `ready`, whether
-    blocked: object = None                          # it slept, and its status after a signal (rc)
-    rc: int | None = None
+    objects, blocked, rc = [], None, None       # lonely(): /dev/shm after `ready`, slept?, status after a signal
 
 
 def run_session(ctx, name, n, consumers=1, producer_impl="student", consumer_impl="student",
@@ -161,8 +157,7 @@ def consumer_sleeps_when_empty(ctx):
         raise semtrace.deadlock(ctx, [consumer], "deadlock: the consumer sleeps in sem_wait while it holds /bbe-mutex, "
                                 "so no producer can ever lock the mutex to put a value", rec=rec,
                                 initial=initial(name), locks=(n["mutex"],), hint=DEADLOCK_HINT)
-    # Put a 0 as a producer would: slot[0] = 0; in = 1.
-    posix.act(f"/{name}", SIZE, {8: 0, 0: 1}, take=[n["empty"], n["mutex"]], give=[n["mutex"], n["full"]])
+    posix.act(f"/{name}", SIZE, {8: 0, 0: 1}, take=[n["empty"], n["mutex"]], give=[n["mutex"], n["full"]])  # put a 0
     ctx.finish(consumer, START, what="consumer, once the grader had put a 0")
     posix.remove(None, every(name))
     if consumer.lines() != ["count=0 sum=0"] or consumer.returncode != 0:
@@ -171,8 +166,12 @@ def consumer_sleeps_when_empty(ctx):
 
 
 def protocol_session(ctx, side: str) -> Session:
-    """Recorded: the student's producer with one reference consumer, or the reference producer with three student consumers."""
-    other = {"consumer_impl" if side == "producer" else "producer_impl": "reference"}
+    """Recorded: your producer and the reference consumer, or the reference producer and three of your consumers
+    (in the kit, which has no reference, your own programs)."""
+    try:
+        other = {"consumer_impl" if side == "producer" else "producer_impl": ctx.command("producer", "reference") and "reference"}
+    except ReferenceUnavailable:
+        other = {}
     return ctx.memo(side, lambda: run_session(ctx, f"bb{side[0]}", PROTO_N, 1 if side == "producer" else CONSUMERS,
                                               record=True, **other))
 
@@ -208,6 +207,7 @@ def consumer_protocol(ctx):
 @check("producer-with-reference-consumer", depends=["producer-creates-objects"])
 def producer_with_reference_consumer(ctx):
     """Your producer with the reference consumer: the consumer gets 1..N exactly once"""
+    ctx.command("consumer", "reference")        # in the kit, deferred: it has no reference
     require_totals(protocol_session(ctx, "producer"), PROTO_N, "your producer with the reference consumer",
                    "The reference consumer is right, so the values your producer put are wrong.")
 
