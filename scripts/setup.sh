@@ -23,10 +23,17 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! command -v patc
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null 2>&1 \
     || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null; }
 fi
+# bounded-buffer's Python programs need posix_ipc (not packaged by Debian 12) in the python3 the
+# local runner starts them with.
+if [ "$(id -u)" = 0 ] && [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import posix_ipc" 2>/dev/null; then
+  echo "setup: installing posix_ipc for the local runner" >&2
+  PIP_ROOT_USER_ACTION=ignore /usr/bin/python3 -m pip install -q --disable-pip-version-check --break-system-packages \
+    "posix_ipc==1.3.2" >/dev/null 2>&1 || echo "setup: posix_ipc not installed; the local runner cannot grade bounded-buffer in Python" >&2
+fi
 # (Re)install when the `grade` command or a dependency is missing, or when the installed
 # package is another checkout's (an editable install points at one folder only).
 here="$(pwd)/grader"
-installed="$(cd / && python3 -c "import grader, rich, docker, yaml, pydantic, jinja2, junitparser, pytest, build, ruff, os; print(os.path.dirname(grader.__file__))" 2>/dev/null || true)"
+installed="$(cd / && python3 -c "import grader, rich, docker, yaml, pydantic, jinja2, junitparser, pytest, build, ruff, jsonschema, os; print(os.path.dirname(grader.__file__))" 2>/dev/null || true)"
 if [ "$installed" != "$here" ] || ! command -v grade >/dev/null 2>&1; then
   echo "setup: installing ipcgrade (pip install -e '.[test]')" >&2
   log="$(mktemp)"

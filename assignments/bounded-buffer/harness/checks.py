@@ -1,0 +1,249 @@
+"""Visible checks for bounded-buffer (POSIX shared memory and named semaphores).
+
+The protocol is judged from recorded semaphore calls (grader.harness.semtrace), never from luck; the
+totals of unrecorded runs (three consumers, the reference programs) are the independent second signal.
+"""
+import re
+import signal
+from dataclasses import dataclass, field
+
+from grader.harness import posix, semtrace
+from grader.harness.api import Fail, ReferenceUnavailable, check
+from grader.harness.blocking import blocked_in
+
+SLOTS, SIZE = 8, 40
+START, RUN = 10.0, 60.0
+PROTO_N, MIX_N, STRESS_N, CONSUMERS = 200, 1000, 20000, 3
+FUTEX = {"wchans": semtrace.FUTEX_WCHANS, "syscalls": ("futex",)}
+DEADLOCK_HINT = ("Wait on the counting semaphore (empty or full) first and lock the mutex only then: "
+                 "a process that sleeps while holding the mutex stops everybody else.")
+READY_HINT = "Create the objects, then print ready as the first line (and flush) before putting any value."
+
+
+def sems(name: str) -> dict[str, str]:
+    return {s: f"/{name}-{s}" for s in ("empty", "full", "mutex")}
+
+
+def initial(name: str) -> dict[str, int]:
+    return dict(zip(sems(name).values(), (SLOTS, 0, 1)))
+
+
+def every(name: str) -> list[str]:
+    return [f"/{name}", *sems(name).values()]
+
+
+def own(name: str) -> list:
+    """The session's objects now in /dev/shm (the local runner shares /dev/shm with the host)."""
+    return posix.objects(only=every(name))
+
+
+@dataclass
+class Session:
+    name: str
+    producer: object = None
+    consumers: list = field(default_factory=list)
+    rec: semtrace.Recorder | None = None
+    failure: Fail | None = None
+    leftovers: list = field(default_factory=list)
+    objects, blocked, rc = [], None, None       # lonely(): /dev/shm after `ready`, slept?, status after a signal
+
+
+def run_session(ctx, name, n, consumers=1, producer_impl="student", consumer_impl="student",
+                record=False, traced=True) -> Session:
+    posix.remove(ctx.identity.uid, every(name))
+    s = Session(name, rec=semtrace.Recorder(f"{ctx.workdir}/../semtrace", ctx.identity.uid, name) if record else None)
+    what = f"producer {name} {n} {consumers} with {consumers} consumer(s)"
+    try:
+        s.producer = semtrace.start(ctx, "producer", [name, n, consumers], impl=producer_impl, rec=s.rec, traced=traced)
+        semtrace.await_line(ctx, s.producer, "ready", START, READY_HINT)
+        ref = "reference " if consumer_impl != "student" else ""
+        s.consumers = [semtrace.start(ctx, "consumer", [name], impl=consumer_impl, rec=s.rec, traced=traced,
+                                      label=f"{ref}consumer {i + 1}") for i in range(consumers)]
+        semtrace.wait_all(ctx, [s.producer, *s.consumers], what, rec=s.rec, initial=initial(name),
+                          locks=(sems(name)["mutex"],), timeout=RUN, hint=DEADLOCK_HINT)
+    except Fail as f:
+        s.failure = f
+    s.leftovers = own(name)
+    return s
+
+
+def totals(s: Session) -> tuple[int, int]:
+    """The sums of every consumer's count and sum (a consumer whose line is wrong counts as 0)."""
+    got = [re.fullmatch(r"count=(\d+) sum=(-?\d+)", (c.lines() or [""])[-1]) for c in s.consumers]
+    return sum(int(m[1]) for m in got if m), sum(int(m[2]) for m in got if m)
+
+
+def require_totals(s: Session, n: int, what: str, hint: str):
+    if s.failure:
+        raise s.failure
+    want = f"count={n} sum={n * (n + 1) // 2}"
+    got = "count={} sum={}".format(*totals(s)) if len(s.consumers) > 1 else (s.consumers[0].lines() or ["(nothing)"])[-1]
+    if got != want:
+        outputs = "\n".join(f"{c.label}: {c.stdout.strip()!r}" for c in s.consumers)
+        raise Fail(f"{what}: wrong totals for N={n}", expected=want, observed=got,
+                   evidence=[("what each consumer printed", outputs)], hint=hint)
+
+
+def require_asleep(b, what: str, sem: str):  # b: a blocking.blocked_in() verdict
+    if not b.ok:
+        raise Fail(f"{what} does not sleep in sem_wait", expected="asleep in futex, no CPU",
+                   observed="; ".join(b.problems()), evidence=[("measured", b.describe())],
+                   hint=f"Use sem_wait({sem}), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
+
+
+def lonely(ctx, sig=signal.SIGTERM) -> Session:
+    """producer bbl 20 1 with no consumer: it fills the 8 slots and must then sleep; then `sig`."""
+    def session():
+        s = Session("bbl")
+        posix.remove(ctx.identity.uid, every(s.name))
+        s.producer = semtrace.start(ctx, "producer", [s.name, 20, 1])
+        semtrace.await_line(ctx, s.producer, "ready", START, READY_HINT)
+        s.objects = own(s.name)
+        s.blocked = blocked_in(s.producer.pid, 1.0, settle=START, **FUTEX)
+        s.producer.signal(sig)
+        s.rc = s.producer.wait(START)
+        s.leftovers = own(s.name)
+        return s
+    return ctx.memo(("lonely", sig), session)
+
+
+@check("producer-creates-objects")
+def producer_creates_objects(ctx):
+    """producer prints `ready` once /NAME (40 bytes) and the semaphores /NAME-empty, -full, -mutex exist"""
+    s = lonely(ctx)
+    want = {("shm", "/bbl", SIZE)} | {("sem", n, None) for n in sems("bbl").values()}
+    got = {(o.kind, o.name, o.size if o.kind == "shm" else None) for o in s.objects}
+    if got != want:
+        raise Fail("the objects in /dev/shm after `ready` are not the ones the spec names", observed=posix.table(s.objects),
+                   expected="shared memory /bbl of 40 bytes; semaphores /bbl-empty, /bbl-full, /bbl-mutex",
+                   hint="ftruncate the object to exactly 40 bytes; name the semaphores /NAME-empty, -full and -mutex.")
+
+
+@check("objects-mode-0600", depends=["producer-creates-objects"])
+def objects_mode_0600(ctx):
+    """The shared memory and the semaphores are created with mode 0600"""
+    wrong = [o for o in lonely(ctx).objects if o.mode != 0o600]
+    if wrong:
+        raise Fail("objects readable or writable by other users", expected="mode 0600 for all four",
+                   observed=posix.table(wrong), hint="Pass 0600 to shm_open and sem_open (Python: mode=0o600).")
+
+
+@check("producer-sleeps-when-full", depends=["producer-creates-objects"])
+def producer_sleeps_when_full(ctx):
+    """With no consumer, the producer fills the 8 slots and then sleeps in sem_wait without using the CPU"""
+    require_asleep(lonely(ctx).blocked, "with a full buffer the producer", "empty")
+
+
+@check("producer-sigterm-cleanup", depends=["producer-creates-objects"])
+def producer_sigterm_cleanup(ctx):
+    """On SIGTERM the producer removes the shared memory and the semaphores and exits 1"""
+    s = lonely(ctx)
+    if s.rc != 1 or s.leftovers:
+        raise Fail("SIGTERM while the producer waited: not cleaned up", expected="exit status 1, /dev/shm empty",
+                   observed=f"{s.producer.describe_exit()}; {posix.table(s.leftovers)}",
+                   hint="Catch SIGTERM and SIGINT (a handler that sets a flag; sem_wait then fails with EINTR), "
+                        "then shm_unlink and sem_unlink everything and exit 1.")
+
+
+@check("consumer-sleeps-when-empty")
+def consumer_sleeps_when_empty(ctx):
+    """With an empty buffer the consumer sleeps in sem_wait(full), not holding the mutex, and takes a 0 once put"""
+    name, n, rec = "bbe", sems("bbe"), semtrace.Recorder(f"{ctx.workdir}/../semtrace", ctx.identity.uid, "bbe")
+    posix.remove(ctx.identity.uid, every(name))
+    posix.make_buffer(name, SLOTS, SIZE, ctx.identity.uid)
+    consumer = semtrace.start(ctx, "consumer", [name], rec=rec)
+    require_asleep(blocked_in(consumer.pid, 1.0, settle=START, **FUTEX), "with an empty buffer the consumer", "full")
+    if posix.semaphore_value(n["mutex"]) == 0:
+        raise semtrace.deadlock(ctx, [consumer], "deadlock: the consumer sleeps in sem_wait while it holds /bbe-mutex, "
+                                "so no producer can ever lock the mutex to put a value", rec=rec,
+                                initial=initial(name), locks=(n["mutex"],), hint=DEADLOCK_HINT)
+    posix.act(f"/{name}", SIZE, {8: 0, 0: 1}, take=[n["empty"], n["mutex"]], give=[n["mutex"], n["full"]])  # put a 0
+    ctx.finish(consumer, START, what="consumer, once the grader had put a 0")
+    posix.remove(None, every(name))
+    if consumer.lines() != ["count=0 sum=0"] or consumer.returncode != 0:
+        raise Fail("the consumer took the grader's 0 but did not end as the spec says",
+                   expected="count=0 sum=0, exit 0", observed=f"{consumer.stdout!r}; {consumer.describe_exit()}")
+
+
+def protocol_session(ctx, side: str) -> Session:
+    """Recorded: your producer and the reference consumer, or the reference producer and three of your consumers
+    (in the kit, which has no reference, your own programs)."""
+    try:
+        other = {"consumer_impl" if side == "producer" else "producer_impl": ctx.command("producer", "reference") and "reference"}
+    except ReferenceUnavailable:
+        other = {}
+    return ctx.memo(side, lambda: run_session(ctx, f"bb{side[0]}", PROTO_N, 1 if side == "producer" else CONSUMERS,
+                                              record=True, **other))
+
+
+def judge(s: Session, run, counting: str, posted: str, **kw):
+    n = sems(s.name)
+    semtrace.judge(s.rec.calls(), run, [("wait", n[counting]), ("wait", n["mutex"]), ("post", n["mutex"]),
+                   ("post", n[posted])], lock=n["mutex"], slots=SLOTS, initial=initial(s.name),
+                   complete=s.failure is None, **kw)
+
+
+@check("producer-protocol", depends=["producer-creates-objects"])
+def producer_protocol(ctx):
+    """Every value: sem_wait(empty), sem_wait(mutex), slot[in], in+1, sem_post(mutex), sem_post(full); then 8 x sem_wait(empty) before removing anything"""
+    s = protocol_session(ctx, "producer")
+    if s.producer is not None and s.producer.pid is not None:
+        judge(s, s.producer, "empty", "full", rounds=PROTO_N + 1, tail=[("wait", sems(s.name)["empty"])] * SLOTS,
+              index="ring_in", counted=sems(s.name)["full"])
+    if s.failure:
+        raise s.failure
+
+
+@check("consumer-protocol")
+def consumer_protocol(ctx):
+    """Every consumer, for every value: sem_wait(full), sem_wait(mutex), slot[out], out+1, sem_post(mutex), sem_post(empty)"""
+    s = protocol_session(ctx, "consumer")
+    for c in s.consumers:
+        judge(s, c, "full", "empty", index="ring_out")
+    if s.failure:
+        raise s.failure
+
+
+@check("producer-with-reference-consumer", depends=["producer-creates-objects"])
+def producer_with_reference_consumer(ctx):
+    """Your producer with the reference consumer: the consumer gets 1..N exactly once"""
+    ctx.command("consumer", "reference")        # in the kit, deferred: it has no reference
+    require_totals(protocol_session(ctx, "producer"), PROTO_N, "your producer with the reference consumer",
+                   "The reference consumer is right, so the values your producer put are wrong.")
+
+
+@check("consumer-with-reference-producer", depends=["consumer-protocol"])
+def consumer_with_reference_producer(ctx):
+    """Your consumer with the reference producer prints the right count and sum"""
+    require_totals(run_session(ctx, "bbr", MIX_N, 1, producer_impl="reference"), MIX_N, "your consumer with the reference producer",
+                   "The reference producer is right, so the problem is in your consumer.")
+
+
+def one_session(ctx, n):
+    return ctx.memo(("one", n), lambda: run_session(ctx, f"bb1-{n}", n))
+
+
+@check("one-consumer", depends=["producer-protocol", "consumer-protocol"])
+def one_consumer(ctx):
+    """One producer and one consumer: count and sum are right for N = 0, 10 and 100000"""
+    for n in (0, 10, 100000):
+        s = one_session(ctx, n)
+        require_totals(s, n, "one consumer", "Count the non-zero values you took; keep the sum in 64 bits.")
+        if s.producer.lines() != ["ready", "done"]:
+            raise Fail(f"producer {n} 1 did not print ready and done", expected="ready\ndone", observed=s.producer.stdout[-200:])
+
+
+@check("no-leftovers", depends=["one-consumer"])
+def no_leftovers(ctx):
+    """Nothing is left in /dev/shm once the producer has printed done and the consumer has exited"""
+    s = one_session(ctx, 10)
+    if s.leftovers:
+        raise Fail("objects outlived the programs", expected="(nothing in /dev/shm)", observed=posix.table(s.leftovers),
+                   hint="After the final waits: munmap, shm_unlink, then sem_close and sem_unlink each semaphore.")
+
+
+@check("three-consumers", depends=["producer-protocol", "consumer-protocol"])
+def three_consumers(ctx):
+    """Three consumers at once (not recorded): the counts add up to N and the sums to N(N+1)/2"""
+    require_totals(run_session(ctx, "bb3", STRESS_N, CONSUMERS, traced=False), STRESS_N, "three consumers", "Values were lost or taken twice: hold the mutex around the "
+                   "slot access, and put one 0 for each consumer.")
