@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-from . import build, runner
+from . import build, procaccess, runner
 from .context import CheckContext
 from .spawn import Identity
 
@@ -39,6 +39,7 @@ def grade(assignment: str, submission: str, workdir: str, include_hidden: bool, 
         checks = runner.run_checks(ctx, specs, runner.build_outcome(result))
     finally:
         ctx.reset()
+        procaccess.shutdown()
     return {"assignment": assignment, "language": result.language, "checks": checks, "error": None,
             "stats": {"kill_latencies": ctx.kill_latencies}}
 

@@ -23,7 +23,7 @@ import os
 import termios
 from dataclasses import dataclass, field
 
-from . import procfs
+from . import procaccess, procfs
 from .trace import ExitEvent, Syscall, Trace
 
 
@@ -104,7 +104,7 @@ def pipe_fill(pid: int, fd: int) -> PipeFill | None:
     CAP_SYS_PTRACE in the grading container). None if that is not possible.
     """
     try:
-        f = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        f = procaccess.open_fd(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
     try:

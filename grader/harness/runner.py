@@ -14,6 +14,7 @@ import time
 import traceback
 
 from .api import CheckSpec, Fail, ReferenceUnavailable
+from .procaccess import Unreadable
 
 BUILD_CHECK_ID = "build"
 
@@ -92,6 +93,10 @@ def run_checks(ctx, specs: list[CheckSpec], build_outcome: dict) -> list[dict]:
                 res = outcome(spec.id, spec.name, "skipped", deferred=True, **common,
                               message="This check runs your program together with the reference solution; "
                                       "it runs at grading time.")
+            except Unreadable as u:
+                res = outcome(spec.id, spec.name, "error", seconds=time.monotonic() - t0, **common,
+                              message="This check cannot run on this grading platform, which withholds a "
+                                      f"kernel permission it needs; it is not your fault. ({u})")
             except Fail as f:
                 res = outcome(spec.id, spec.name, "failed", seconds=time.monotonic() - t0, message=f.message,
                               expected=f.expected, observed=f.observed, evidence=f.evidence, hint=f.hint, **common)
