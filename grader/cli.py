@@ -250,9 +250,10 @@ def validate_assignment(name: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from . import audit, kit, scaffold, selfcheck
+    from .platforms import export as platforms_export
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
-                "new": scaffold.main, "audit": audit.main}
+                "new": scaffold.main, "audit": audit.main, "export": platforms_export.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

@@ -1,0 +1,105 @@
+"""The runner with no Docker: the harness runs right here, as root, in the platform's container.
+
+Gradescope and PrairieLearn run each submission in a container of their own,
+with Docker's default capabilities and no Docker inside. The harness then runs
+directly (no Docker in Docker) as root and still runs student programs as the
+unprivileged `student` uid, with the same rlimits and time limits as in our
+container. Without CAP_SYS_PTRACE and CAP_IPC_OWNER it adapts by itself
+(grader/harness/procaccess.py); what stays weaker is listed in DEGRADATIONS,
+and the platform's results name it.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import paths
+from ..harness.procaccess import CAP_SYS_PTRACE, has_capability
+from ..sandbox import Limits, SandboxResult
+
+STUDENT_USER = "student"     # uid 2000 in our image; setup.sh creates it on the platform
+TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm")
+
+# What a platform container gives less than our grading container; said in every platform result.
+DEGRADATIONS = (
+    "Graded in the platform's own container, not in ipcgrade's: the memory, process-count and IPC-size "
+    "limits are the platform's (rlimits on CPU time, file size and open files still apply to your programs).",
+)
+NO_PTRACE = ("The platform withholds CAP_SYS_PTRACE: the grader reads your processes' kernel state through a "
+             "helper running as your uid; a check that would need to inspect the reference solution's "
+             "processes reports an error instead of a verdict.")
+
+
+class DirectRunnerUnavailable(RuntimeError):
+    pass
+
+
+def degradations() -> list[str]:
+    """What is weaker here than in the Docker runner, for the student-facing results."""
+    return list(DEGRADATIONS) + ([] if has_capability(CAP_SYS_PTRACE) else [NO_PTRACE])
+
+
+def check_available() -> None:
+    """Stop with a plain reason when this machine cannot grade without Docker."""
+    if os.geteuid() != 0:
+        raise DirectRunnerUnavailable("the platform runner must run as root (it drops student programs to "
+                                      f"the {STUDENT_USER!r} user)")
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise DirectRunnerUnavailable(f"the platform runner needs {', '.join(missing)} installed (see setup.sh)")
+    try:
+        uid = pwd.getpwnam(STUDENT_USER).pw_uid
+    except KeyError:
+        raise DirectRunnerUnavailable(f"there is no {STUDENT_USER!r} user (uid 2000); setup.sh creates it") from None
+    if uid != 2000:
+        raise DirectRunnerUnavailable(f"the {STUDENT_USER!r} user has uid {uid}, the harness expects 2000")
+
+
+def runner(limits: Limits = Limits()):
+    """A HarnessRunner `(path, assignment, visible_only) -> SandboxResult` that runs the harness here."""
+    check_available()
+
+    def run(path, assignment: str, visible_only: bool) -> SandboxResult:
+        with tempfile.TemporaryDirectory(prefix="ipcgrade-direct-") as work:
+            os.chmod(work, 0o755)      # the student uid must reach its build folder inside
+            staged = Path(work) / "staged"
+            shutil.copytree(path, staged, symlinks=True)
+            os.chmod(staged, 0o700)    # the original files: root only, the harness copies them out
+            cmd = ["timeout", "-s", "KILL", str(limits.wall_seconds), sys.executable, "-m", "grader.harness",
+                   "--assignment", assignment, "--submission", str(staged), "--workdir", work]
+            if visible_only:
+                cmd.append("--visible-only")
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                   "IPCGRADE_ASSIGNMENTS": str(paths.ASSIGNMENTS),
+                   "PYTHONPATH": str(paths.HARNESS_PACKAGE.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
+            try:
+                p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, timeout=limits.wall_seconds + 15, close_fds=True,
+                                   start_new_session=True)
+            except subprocess.TimeoutExpired as e:
+                return SandboxResult(None, e.stdout or b"", e.stderr or b"", timed_out=True)
+            finally:
+                _clean_up_after(2000)
+            return SandboxResult(p.returncode, p.stdout[: limits.output_bytes], p.stderr[-20000:],
+                                 timed_out=p.returncode in (-9, 137))
+    run.limits = limits
+    return run
+
+
+def _clean_up_after(uid: int) -> None:
+    """Nothing of the student's outlives its run, even when the harness itself was killed: its
+    processes die and its IPC objects are removed (as their owner: root may not, see procaccess)."""
+    from ..harness import limits, procfs
+    for pid in procfs.pids_of_uid(uid):
+        try:
+            os.kill(pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for owner in sorted({o.uid for o in procfs.read_sysvipc()}):
+        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
+                       close_fds=True, **limits.as_user(owner))
