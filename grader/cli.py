@@ -22,6 +22,7 @@ from rich.text import Text
 from . import assignments, dockerenv, image, regrade, sandbox, selftest
 from .archive import ArchiveError
 from .assignments import AssignmentError
+from .detect import DetectionError
 from .discover import DiscoveryError, discover
 from .dockerenv import DockerUnavailable
 from .image import ImageError
@@ -39,7 +40,7 @@ from .yamlfile import ConfigError
 
 EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
                    CheckUsageError, LocalRunnerUnavailable, KitError,
-                   regrade.NoGradebook, SubmissionTooLarge, ScaffoldError)
+                   regrade.NoGradebook, SubmissionTooLarge, ScaffoldError, DetectionError)
 
 # soft_wrap: messages naming a file and line must survive copy and paste unbroken.
 err = Console(stderr=True, soft_wrap=True)
@@ -55,15 +56,17 @@ def fail(message: str, code: int = 2) -> int:
 def cmd_grade(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="grade", description="Grade a folder of submissions (one sub-folder or archive per student).")
     ap.add_argument("submissions", type=Path)
-    ap.add_argument("-a", "--assignment", required=True)
-    ap.add_argument("-o", "--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    ap.add_argument("-a", "--assignment", help="default: named by a .grade.yaml or course.yaml here or above, "
+                                               "else recognised from the submissions' program names")
+    ap.add_argument("-o", "--out", type=Path, help="output folder (default: SUBMISSIONS-results, next to it)")
     ap.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
     ap.add_argument("--format", choices=sorted(FORMATS), help="also print the gradebook in this format on stdout")
     ap.add_argument("--force", action="store_true", help="regrade every submission, ignoring stored results")
     ap.add_argument("--shard", help="grade only slice I of N (I/N), for spreading a class over CI runners")
     add_limit_options(ap)
     args = ap.parse_args(argv)
-    assignment = assignments.load(args.assignment)
+    args.out = args.out or default_out(args.submissions)
+    assignment = assignments.load(args.assignment) if args.assignment else None
     try:
         shard = regrade.parse_shard(args.shard) if args.shard else None
     except ValueError as e:
@@ -71,6 +74,8 @@ def cmd_grade(argv: list[str]) -> int:
     previous = _previous(args.out)
     with tempfile.TemporaryDirectory(prefix="ipcgrade-staging-") as staging:
         subs = discover(args.submissions, Path(staging))
+        if assignment is None:
+            assignment = assignments.load(detected_assignment(args.submissions, subs))
         if shard:
             subs = [s for s in subs if regrade.in_shard(s.student, *shard)]
         from .batch import grade_batch
@@ -78,6 +83,26 @@ def cmd_grade(argv: list[str]) -> int:
         run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
                           limits=limits_from(args))
     return report_batch(run, args.out, previous, args.format)
+
+
+def default_out(submissions: Path) -> Path:
+    """`grade submit/` writes to submit-results/ beside it, wherever the command is typed."""
+    folder = submissions.resolve()
+    return folder.parent / f"{folder.name}-results"
+
+
+def detected_assignment(root: Path, subs) -> str:
+    """The assignment a bare `grade submit/` grades; says which and why on the terminal."""
+    from . import detect
+    programs = {}
+    for name in assignments.available():
+        try:
+            programs[name] = assignments.load(name).meta.programs
+        except (AssignmentError, ConfigError):
+            pass   # `grade validate` reports a broken assignment; here it just cannot be the one
+    choice = detect.choose(root, [s.path for s in subs if not s.problem], programs)
+    err.print(choice.announce(), highlight=False)
+    return choice.name
 
 
 def report_batch(run, out_dir: Path, previous: Gradebook | None, fmt: str | None = None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import tempfile
 import zipfile
@@ -56,13 +57,25 @@ def _digest(folder: Path) -> str:
 
 
 def _commit_setup(source: Path, copy_script: str, tag: str) -> str:
-    """Run setup in a container from BASE with `source` at /in, then commit it as `tag`."""
+    """Run setup in a container with `source` at /in, then commit it as `tag`.
+
+    The first setup of a given setup.sh (apt and pip: minutes) is kept as a base image; later
+    exports with the same setup.sh rerun it on that base, where it finds everything installed.
+    """
     if _image_exists(tag):
         return tag
+    setup = next(source.rglob("setup.sh")).read_bytes() + next(source.rglob("requirements.txt")).read_bytes()
+    base = f"ipcgrade-sim-base:{hashlib.sha256(setup).hexdigest()[:16]}"
+    if not _image_exists(base):
+        _commit(BASE, source, copy_script, base)
+    return _commit(base, source, "rm -rf /autograder /opt/ipcgrade-setup /grade && " + copy_script, tag)
+
+
+def _commit(image: str, source: Path, script: str, tag: str) -> str:
     name = f"ipcgrade-sim-setup-{tag.rsplit(':', 1)[-1]}"
     subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _docker("run", "--name", name, *_pip_mounts(), "-v", f"{source}:/in:ro", BASE, "bash", "-c", copy_script)
+        _docker("run", "--name", name, *_pip_mounts(), "-v", f"{source}:/in:ro", image, "bash", "-c", script)
         _docker("commit", name, tag)
     finally:
         subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -121,3 +134,38 @@ def run_prairielearn(image: str, export_dir: Path, submission: Path, timeout: in
 def remove_image(tag: str) -> None:
     subprocess.run(["docker", "rmi", "-f", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+
+
+_HEADING = re.compile(r"\[(?P<id>[a-z0-9_-]+)\]: (?P<status>PASSED|FAILED|SKIPPED|ERROR), ")
+DEGRADED = "cannot run on this grading platform"
+
+
+def statuses(doc: dict) -> dict[str, tuple[str, float]]:
+    """check id -> (status, score) from a platform results.json (each test's output starts with the
+    check's heading, which names its real status: Gradescope itself knows only passed and failed)."""
+    out = {}
+    for test in doc.get("tests", []):
+        m = _HEADING.search(test.get("output", ""))
+        if m:
+            out[m["id"]] = (m["status"].lower(), float(test.get("score", test.get("points", 0))))
+    return out
+
+
+def differences(result, doc: dict, *, visible_only: bool = False) -> list[str]:
+    """How a platform's results differ from the Docker batch run's SubmissionResult, except where the
+    platform named a degradation (a check that reports it cannot run there). Empty: the same verdicts."""
+    got = statuses(doc)
+    out = []
+    for c in result.checks:
+        if visible_only and c.hidden:
+            continue
+        status, score = got.get(c.id, ("missing", 0.0))
+        if status == "error" and DEGRADED in _output(doc, c.id):
+            continue
+        if (status, score) != (c.status.value, c.score):
+            out.append(f"{c.id}: docker {c.status.value} {c.score:g}, platform {status} {score:g}")
+    return out
+
+
+def _output(doc: dict, check_id: str) -> str:
+    return next((t["output"] for t in doc.get("tests", []) if f"[{check_id}]:" in t.get("output", "")), "")
