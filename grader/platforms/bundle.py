@@ -52,9 +52,11 @@ python3 -m venv /opt/ipcgrade-venv
 # Hidden checks and the reference solution: readable by root only, so student code cannot read them.
 chown -R root:root "$SRC"
 chmod -R go-rwx "$SRC"
-# The C references, compiled once (as in ipcgrade's own image).
-PYTHONPATH="$SRC/ipcgrade" IPCGRADE_ASSIGNMENTS="$SRC/ipcgrade/assignments" \\
-  /opt/ipcgrade-venv/bin/python -m grader.harness.prebuild
+# The C references, compiled once (as in ipcgrade's own image), when the assignment comes with this setup.
+if [ -d "$SRC/ipcgrade/assignments" ]; then
+  PYTHONPATH="$SRC/ipcgrade" IPCGRADE_ASSIGNMENTS="$SRC/ipcgrade/assignments" \\
+    /opt/ipcgrade-venv/bin/python -m grader.harness.prebuild
+fi
 """
 
 
@@ -62,13 +64,22 @@ def setup_script() -> str:
     return SETUP_SH.format(apt=" ".join(APT_PACKAGES))
 
 
-def run_script(platform: str, name: str, src: str, submission: str, results: str) -> str:
-    """The platform's entry point: grade the submission, write the results file."""
+def run_script(platform: str, name: str, src: str, submission: str, results: str, stage: bool = False) -> str:
+    """The platform's entry point: grade the submission, write the results file.
+
+    stage=True first copies src/ipcgrade (a folder the platform mounts, readable by anyone) to a
+    root-only place, so student programs can read neither hidden checks nor the reference."""
+    home = f"{src}/ipcgrade"
+    staging = ""
+    if stage:
+        home = "/run/ipcgrade-src/ipcgrade"
+        staging = (f'rm -rf /run/ipcgrade-src && install -d -m 700 /run/ipcgrade-src\n'
+                   f'cp -r "{src}/ipcgrade" /run/ipcgrade-src/ && chmod -R go-rwx /run/ipcgrade-src\n')
     return f"""\
 #!/usr/bin/env bash
 # Grades {submission} with ipcgrade ({name}) and writes {results}.
 set -u
-export IPCGRADE_HOME="{src}/ipcgrade" PYTHONPATH="{src}/ipcgrade" PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8
+{staging}export IPCGRADE_HOME="{home}" PYTHONPATH="{home}" PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8
 unset PYTHONUNBUFFERED
 exec /opt/ipcgrade-venv/bin/python -m grader.platforms.autograde {platform} {name} "{submission}" "{results}"
 """

@@ -3,7 +3,7 @@
 PrairieLearn starts the course's grading image with the question's tests/ folder
 in /grade/tests and the student's files in /grade/student, runs the entrypoint
 and reads /grade/results/results.json. The export holds the image's Dockerfile
-(built on our Debian base with the same setup as Gradescope's), the entrypoint,
+(our Debian base with the same setup.sh as Gradescope's), the entrypoint,
 the `externalGradingOptions` snippet for the question's info.json and tests/.
 """
 from __future__ import annotations
@@ -50,7 +50,8 @@ def results_doc(result: SubmissionResult | None, seconds: float, weaker: list[st
 
 
 DOCKERFILE = """\
-# ipcgrade's grading image for PrairieLearn: our Debian base plus what setup.sh installs.
+# ipcgrade's grading image for PrairieLearn: our Debian base plus the platform setup (compilers,
+# strace, the student user, Python packages). The assignment itself comes from the question's tests/.
 # Build and push it where your PrairieLearn course pulls images from, under the name in info.json.
 FROM {base}
 COPY ipcgrade-setup /opt/ipcgrade-setup
@@ -61,7 +62,7 @@ COPY entrypoint.sh /grade/entrypoint.sh
 
 def options_snippet(name: str, image: str, timeout: int) -> dict:
     return {"externalGradingOptions": {"enabled": True, "image": image, "entrypoint": "/grade/entrypoint.sh",
-                                       "timeout": timeout, "serverFilesCourse": []}}
+                                       "timeout": timeout}}
 
 
 def export(name: str, out: Path, image: str | None = None, timeout: int = 240) -> Path:
@@ -70,13 +71,12 @@ def export(name: str, out: Path, image: str | None = None, timeout: int = 240) -
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} exists and is not empty; choose a new folder")
     out.mkdir(parents=True, exist_ok=True)
-    # tests/ is what the question ships; the grading image also carries a copy (the setup compiles it),
-    # and the entrypoint grades with the one in the image, which students cannot swap.
     bundle.write_bundle(name, out / "tests")
-    setup = out / "ipcgrade-setup"
-    shutil.copytree(out / "tests", setup)
-    (setup / "setup.sh").write_text(bundle.setup_script())
-    entry = bundle.run_script("prairielearn", name, "/opt/ipcgrade-setup", SUBMISSION, RESULTS)
+    setup = out / "ipcgrade-setup" / "ipcgrade"
+    setup.mkdir(parents=True)
+    shutil.copy(out / "tests" / "ipcgrade" / "requirements.txt", setup / "requirements.txt")
+    (out / "ipcgrade-setup" / "setup.sh").write_text(bundle.setup_script())
+    entry = bundle.run_script("prairielearn", name, SOURCE, SUBMISSION, RESULTS, stage=True)
     (out / "entrypoint.sh").write_text(entry)
     (out / "entrypoint.sh").chmod(0o755)
     (out / "Dockerfile").write_text(DOCKERFILE.format(base=BASE_IMAGE))

@@ -164,6 +164,11 @@ def differences(result, doc: dict, *, visible_only: bool = False) -> list[str]:
             continue
         if (status, score) != (c.status.value, c.score):
             out.append(f"{c.id}: docker {c.status.value} {c.score:g}, platform {status} {score:g}")
+    if not out and not any(s == "error" for s, _ in got.values()):
+        # PrairieLearn scores 0..1, Gradescope in points.
+        expected = result.score / result.max_score if "gradable" in doc and result.max_score else result.score
+        if abs(float(doc.get("score", -1)) - expected) > 1e-6:
+            out.append(f"total score: docker {expected:g}, platform {doc.get('score')}")
     return out
 
 
