@@ -48,15 +48,16 @@ def compare(name: str, jobs: int, with_pl: bool) -> int:
             with ThreadPoolExecutor(jobs) as pool:
                 docs = list(pool.map(one, cases))
             seconds = time.monotonic() - t0
-            degraded = 0
+            degraded = differing = 0
             for case, doc in zip(cases, docs):
                 # PrairieLearn's results leave hidden checks out (see prairielearn.results_doc).
                 diff = simulate.differences(by_case[case.name], doc, visible_only=platform == "prairielearn")
                 degraded += sum(s == "error" for s, _ in simulate.statuses(doc).values())
                 if diff:
-                    bad += 1
+                    differing += 1
                     print(f"  {name} {platform} {case.name}: " + "; ".join(diff))
-            print(f"{name} {platform}: {len(cases)} cases, {bad} differing, {degraded} degraded check(s); "
+            bad += differing
+            print(f"{name} {platform}: {len(cases)} cases, {differing} differing, {degraded} degraded check(s); "
                   f"platform {seconds:.0f} s, docker batch {docker_s:.0f} s", flush=True)
     return bad
 

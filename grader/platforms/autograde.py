@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result, weaker = grade_here(args.assignment, args.submission)
         doc = formats[args.platform](result, time.monotonic() - t0, weaker)
+    except direct.DirectRunnerUnavailable as e:
+        doc = formats[args.platform](None, time.monotonic() - t0, [], problem=str(e))
     except Exception as e:  # the platform must get a results file whatever happens
         traceback.print_exc()
         doc = formats[args.platform](None, time.monotonic() - t0, [], problem=f"{type(e).__name__}: {e}")

@@ -58,6 +58,19 @@ def check_available() -> None:
         raise DirectRunnerUnavailable(f"there is no {STUDENT_USER!r} user (uid 2000); setup.sh creates it") from None
     if uid != 2000:
         raise DirectRunnerUnavailable(f"the {STUDENT_USER!r} user has uid {uid}, the harness expects 2000")
+    probe_tracing(uid)
+
+
+def probe_tracing(uid: int) -> None:
+    """strace must be able to follow a program that drops to the student uid, as every check needs.
+    A platform whose kernel forbids it (Yama ptrace_scope 2 or 3, a seccomp profile without ptrace)
+    gets no verdicts at all rather than wrong ones."""
+    from ..harness.spawn import uid_switch
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=exit_group", "-o", "/dev/null", "--",
+                        *uid_switch(uid), "true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 0:
+        raise DirectRunnerUnavailable("this platform does not let the grader trace programs (strace failed: "
+                                      f"{' '.join(p.stderr.decode(errors='replace').split())[:200]}); no check can run here")
 
 
 def runner(limits: Limits = Limits()):
