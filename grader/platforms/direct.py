@@ -108,7 +108,8 @@ def _clean_up_after(uid: int) -> None:
     """Nothing of the student's outlives its run, even when the harness itself was killed: its
     processes die and its IPC objects are removed (as their owner: root may not, see procaccess)."""
     from ..harness import limits, procfs
-    for pid in procfs.pids_of_uid(uid):
+    # By real uid (status), not by /proc owner: a process that made itself non-dumpable shows as root's.
+    for pid in [p for p in procfs.all_pids() if (procfs.read_status(p) or {}).get("Uid", "").split()[:1] == [str(uid)]]:
         try:
             os.kill(pid, 9)
         except (ProcessLookupError, PermissionError):
