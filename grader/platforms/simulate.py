@@ -21,6 +21,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from . import bundle
+
 BASE = "debian:bookworm-slim"
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 RUN_LIMITS = ["--memory", "1g", "--pids-limit", "512"]   # the platform's own container limits
@@ -30,7 +32,7 @@ class SimulationError(RuntimeError):
     pass
 
 
-def _docker(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def _docker(*args: str, timeout: int = 2400) -> subprocess.CompletedProcess:
     p = subprocess.run(["docker", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     if p.returncode != 0:
         raise SimulationError(f"docker {args[0]} failed: {p.stderr.decode(errors='replace')[-2000:]}")
@@ -59,16 +61,17 @@ def _digest(folder: Path) -> str:
 def _commit_setup(source: Path, copy_script: str, tag: str) -> str:
     """Run setup in a container with `source` at /in, then commit it as `tag`.
 
-    The first setup of a given setup.sh (apt and pip: minutes) is kept as a base image; later
-    exports with the same setup.sh rerun it on that base, where it finds everything installed.
+    The first setup with a given list of packages (apt and pip: minutes, far more on a busy
+    machine) is kept as a base image; later setups rerun setup.sh on that base, where it finds
+    everything installed.
     """
     if _image_exists(tag):
         return tag
-    setup = next(source.rglob("setup.sh")).read_bytes() + next(source.rglob("requirements.txt")).read_bytes()
-    base = f"ipcgrade-sim-base:{hashlib.sha256(setup).hexdigest()[:16]}"
+    installs = "\n".join([*bundle.APT_PACKAGES, *bundle.REQUIREMENTS]).encode()
+    base = f"ipcgrade-sim-base:{hashlib.sha256(installs).hexdigest()[:16]}"
     if not _image_exists(base):
         _commit(BASE, source, copy_script, base)
-    return _commit(base, source, "rm -rf /autograder /opt/ipcgrade-setup /grade && " + copy_script, tag)
+    return _commit(base, source, "rm -rf /autograder /opt/ipcgrade-setup /opt/ipcgrade/refbin /grade && " + copy_script, tag)
 
 
 def _commit(image: str, source: Path, script: str, tag: str) -> str:
