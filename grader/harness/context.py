@@ -13,7 +13,7 @@ import subprocess
 import time
 from typing import Any, Callable
 
-from . import build, diagnose, limits, procfs
+from . import build, diagnose, limits, procaccess, procfs
 from .api import Fail
 from .spawn import DEFAULT_TRACE, Identity, Run
 
@@ -124,7 +124,8 @@ class CheckContext:
                 r.kill()
             return
         else:
-            victims = lambda: [p for p in procfs.pids_of_uid(self.identity.uid) if p != os.getpid()]  # noqa: E731
+            spared = {os.getpid(), *procaccess.agent_pids()}
+            victims = lambda: [p for p in procfs.pids_of_uid(self.identity.uid) if p not in spared]  # noqa: E731
         for _ in range(50):
             pids = victims()
             if not pids:

@@ -226,6 +226,12 @@ def open_fd(path: str, flags: int) -> int:
     return os.open(path, flags) if agent is None else agent.request("open", path, flags | os.O_CLOEXEC)
 
 
+def agent_pids() -> set[int]:
+    """The running agents: cleanup that kills every process of the student uid must spare them."""
+    with _agents_lock:
+        return {a.proc.pid for a in _agents.values() if a.proc is not None}
+
+
 def shutdown() -> None:
     """Stop every agent (end of the harness run)."""
     with _agents_lock:

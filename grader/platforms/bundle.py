@@ -16,7 +16,7 @@ from .. import assignments, paths
 REQUIREMENTS = ["pydantic>=2.5", "pyyaml>=6", "rich>=13", "jinja2>=3.1", "docker>=6.1"]
 # Debian/Ubuntu packages: compilers, the tracer and what student Python programs import.
 APT_PACKAGES = ["gcc", "libc6-dev", "make", "python3", "python3-venv", "python3-pip", "python3-sysv-ipc",
-                "python3-yaml", "strace", "util-linux", "procps", "coreutils"]
+                "python3-yaml", "strace", "util-linux", "procps", "coreutils", "tini"]
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants", "starter", ".*")
 
 

@@ -23,7 +23,7 @@ from ..harness.procaccess import CAP_SYS_PTRACE, has_capability
 from ..sandbox import Limits, SandboxResult
 
 STUDENT_USER = "student"     # uid 2000 in our image; setup.sh creates it on the platform
-TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm")
+TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm", "tini")
 
 # What a platform container gives less than our grading container; said in every platform result.
 DEGRADATIONS = (
@@ -83,7 +83,9 @@ def runner(limits: Limits = Limits()):
             staged = Path(work) / "staged"
             shutil.copytree(path, staged, symlinks=True)
             os.chmod(staged, 0o700)    # the original files: root only, the harness copies them out
-            cmd = ["timeout", "-s", "KILL", str(limits.wall_seconds), sys.executable, "-m", "grader.harness",
+            # tini -s: a subreaper, as Docker's --init is PID 1 in our container. Orphans of student
+            # programs must be reaped, or they linger as zombies the next check counts as the student's.
+            cmd = ["tini", "-s", "--", "timeout", "-s", "KILL", str(limits.wall_seconds), sys.executable, "-m", "grader.harness",
                    "--assignment", assignment, "--submission", str(staged), "--workdir", work]
             if visible_only:
                 cmd.append("--visible-only")
