@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader import assignments, selftest  # noqa: E402
-from grader.batch import grade_all  # noqa: E402
-from grader.platforms import gradescope, prairielearn, simulate  # noqa: E402
+from grader import assignments, selftest
+from grader.batch import grade_all
+from grader.platforms import gradescope, prairielearn, simulate
 
 
 def compare(name: str, jobs: int, with_pl: bool) -> int:
@@ -40,7 +40,7 @@ def compare(name: str, jobs: int, with_pl: bool) -> int:
             out = prairielearn.export(name, Path(tmp) / "pl")
             platforms.append(("prairielearn", simulate.prairielearn_image(out), out))
         for platform, image, export_dir in platforms:
-            def one(case):
+            def one(case, image=image, export_dir=export_dir):
                 if export_dir is None:
                     return simulate.run_gradescope(image, case.path)
                 return simulate.run_prairielearn(image, export_dir, case.path)

@@ -27,8 +27,8 @@ TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm", "tini")
 
 # What a platform container gives less than our grading container; said in every platform result.
 DEGRADATIONS = (
-    "Graded in the platform's own container, not in ipcgrade's: the memory, process-count and IPC-size "
-    "limits are the platform's (rlimits on CPU time, file size and open files still apply to your programs).",
+    ("Graded in the platform's own container, not in ipcgrade's: the memory, process-count and IPC-size "
+     "limits are the platform's (rlimits on CPU time, file size and open files still apply to your programs)."),
 )
 NO_PTRACE = ("The platform withholds CAP_SYS_PTRACE: the grader reads your processes' kernel state through a "
              "helper running as your uid; a check that would need to inspect the reference solution's "
@@ -93,7 +93,7 @@ def runner(limits: Limits = Limits()):
                    "IPCGRADE_ASSIGNMENTS": str(paths.ASSIGNMENTS),
                    "PYTHONPATH": str(paths.HARNESS_PACKAGE.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
             try:
-                p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                p = subprocess.run(cmd, check=False, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, timeout=limits.wall_seconds + 15, close_fds=True,
                                    start_new_session=True)
             except subprocess.TimeoutExpired as e:
@@ -117,5 +117,5 @@ def _clean_up_after(uid: int) -> None:
         except (ProcessLookupError, PermissionError):
             pass
     for owner in sorted({o.uid for o in procfs.read_sysvipc()}):
-        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
+        subprocess.run(["ipcrm", "--all"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
                        close_fds=True, **limits.as_user(owner))

@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from ..models import CheckStatus, SubmissionResult
-from ..report.feedback import check_feedback
 from ..report._text import number
+from ..report.feedback import check_feedback
 from . import bundle
 
 SOURCE = "/grade/tests"

@@ -33,7 +33,7 @@ class SimulationError(RuntimeError):
 
 
 def _docker(*args: str, timeout: int = 2400) -> subprocess.CompletedProcess:
-    p = subprocess.run(["docker", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    p = subprocess.run(["docker", *args], capture_output=True, check=False, timeout=timeout)
     if p.returncode != 0:
         raise SimulationError(f"docker {args[0]} failed: {p.stderr.decode(errors='replace')[-2000:]}")
     return p
@@ -46,7 +46,7 @@ def _pip_mounts() -> list[str]:
 
 
 def _image_exists(tag: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", tag], stdout=subprocess.DEVNULL,
+    return subprocess.run(["docker", "image", "inspect", tag], check=False, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
@@ -76,12 +76,12 @@ def _commit_setup(source: Path, copy_script: str, tag: str) -> str:
 
 def _commit(image: str, source: Path, script: str, tag: str) -> str:
     name = f"ipcgrade-sim-setup-{tag.rsplit(':', 1)[-1]}"
-    subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["docker", "rm", "-f", name], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _docker("run", "--name", name, *_pip_mounts(), "-v", f"{source}:/in:ro", image, "bash", "-c", script)
         _docker("commit", name, tag)
     finally:
-        subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["docker", "rm", "-f", name], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return tag
 
 
@@ -108,7 +108,7 @@ def prairielearn_image(export_dir: Path) -> str:
 
 def _run(image: str, mounts: list[str], script: str, results: Path, timeout: int) -> dict:
     p = subprocess.run(["docker", "run", "--rm", "--network", "none", *RUN_LIMITS, *mounts, image,
-                        "bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                        "bash", "-c", script], capture_output=True, check=False, timeout=timeout)
     if not results.is_file():
         raise SimulationError(f"no results file (exit {p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
     return json.loads(results.read_text())
@@ -135,7 +135,7 @@ def run_prairielearn(image: str, export_dir: Path, submission: Path, timeout: in
 
 
 def remove_image(tag: str) -> None:
-    subprocess.run(["docker", "rmi", "-f", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["docker", "rmi", "-f", tag], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 

@@ -121,5 +121,5 @@ def test_grader_runs_on_python_3_10():
         pytest.skip("vermin is not installed (pip install vermin)")
     import subprocess
     p = subprocess.run([vermin, "--no-tips", "--violations", "-t=3.10-", str(REPO / "grader")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     assert p.returncode == 0, p.stdout[-2000:]
