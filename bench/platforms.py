@@ -55,7 +55,11 @@ def compare(name: str, jobs: int, with_pl: bool) -> int:
                 degraded += sum(s == "error" for s, _ in simulate.statuses(doc).values())
                 if diff:
                     differing += 1
-                    print(f"  {name} {platform} {case.name}: " + "; ".join(diff))
+                    # Which side is off: the Docker run against the mutant's manifest (a busy machine
+                    # can flip a verdict there too).
+                    off = selftest.verdict(case, by_case[case.name])
+                    note = f" [docker run off its manifest: {off}]" if off else ""
+                    print(f"  {name} {platform} {case.name}: " + "; ".join(diff) + note)
             bad += differing
             print(f"{name} {platform}: {len(cases)} cases, {differing} differing, {degraded} degraded check(s); "
                   f"platform {seconds:.0f} s, docker batch {docker_s:.0f} s", flush=True)
