@@ -25,6 +25,7 @@ from .archive import ArchiveError
 from .assignments import AssignmentError
 from .course import add_course_option, locations
 from .locations import Locations
+from .detect import DetectionError
 from .discover import DiscoveryError, discover
 from .dockerenv import DockerUnavailable
 from .image import ImageError
@@ -42,7 +43,7 @@ from .yamlfile import ConfigError
 
 EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
                    CheckUsageError, LocalRunnerUnavailable, KitError,
-                   regrade.NoGradebook, SubmissionTooLarge, ScaffoldError)
+                   regrade.NoGradebook, SubmissionTooLarge, ScaffoldError, DetectionError)
 
 # soft_wrap: messages naming a file and line must survive copy and paste unbroken.
 err = Console(stderr=True, soft_wrap=True)
@@ -58,8 +59,9 @@ def fail(message: str, code: int = 2) -> int:
 def cmd_grade(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="grade", description="Grade a folder of submissions (one sub-folder or archive per student).")
     ap.add_argument("submissions", type=Path)
-    ap.add_argument("-a", "--assignment", required=True)
-    ap.add_argument("-o", "--out", type=Path, default=Path("results"), help="output folder (default: results)")
+    ap.add_argument("-a", "--assignment", help="default: named by a .grade.yaml or course.yaml here or above, "
+                                               "else recognised from the submissions' program names")
+    ap.add_argument("-o", "--out", type=Path, help="output folder (default: SUBMISSIONS-results, next to it)")
     ap.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
     ap.add_argument("--format", choices=sorted(FORMATS), help="also print the gradebook in this format on stdout")
     ap.add_argument("--force", action="store_true", help="regrade every submission, ignoring stored results")
@@ -67,7 +69,9 @@ def cmd_grade(argv: list[str]) -> int:
     add_limit_options(ap)
     add_course_option(ap)
     args = ap.parse_args(argv)
-    assignment = assignments.load(args.assignment, locations(args.course))
+    args.out = args.out or default_out(args.submissions)
+    where = locations(args.course, start=args.submissions)   # a course.yaml beside or above the submissions
+    assignment = assignments.load(args.assignment, where) if args.assignment else None
     try:
         shard = regrade.parse_shard(args.shard) if args.shard else None
     except ValueError as e:
@@ -75,6 +79,8 @@ def cmd_grade(argv: list[str]) -> int:
     previous = _previous(args.out)
     with tempfile.TemporaryDirectory(prefix="ipcgrade-staging-") as staging:
         subs = discover(args.submissions, Path(staging))
+        if assignment is None:
+            assignment = assignments.load(detected_assignment(args.submissions, subs, where), where)
         if shard:
             subs = [s for s in subs if regrade.in_shard(s.student, *shard)]
         from .batch import grade_batch
@@ -82,6 +88,26 @@ def cmd_grade(argv: list[str]) -> int:
         run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
                           runner=sandbox.DockerRunner(limits_from(args), where=assignment.where))
     return report_batch(run, args.out, previous, args.format)
+
+
+def default_out(submissions: Path) -> Path:
+    """`grade submit/` writes to submit-results/ beside it, wherever the command is typed."""
+    folder = submissions.resolve()
+    return folder.parent / f"{folder.name}-results"
+
+
+def detected_assignment(root: Path, subs, where: Locations) -> str:
+    """The assignment a bare `grade submit/` grades; says which and why on the terminal."""
+    from . import detect
+    programs = {}
+    for name in assignments.available(where):
+        try:
+            programs[name] = assignments.load(name, where).meta.programs
+        except (AssignmentError, ConfigError):
+            pass   # `grade validate` reports a broken assignment; here it just cannot be the one
+    choice = detect.choose(root, [s.path for s in subs if not s.problem], programs)
+    err.print(choice.announce(), highlight=False)
+    return choice.name
 
 
 def report_batch(run, out_dir: Path, previous: Gradebook | None, fmt: str | None = None,
@@ -268,9 +294,10 @@ def validate_assignment(name: str, where: Locations | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from . import audit, kit, mutants, scaffold, selfcheck
+    from .platforms import export as platforms_export
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
-                "new": scaffold.main, "audit": audit.main, "mutant": mutants.main}
+                "new": scaffold.main, "audit": audit.main, "mutant": mutants.main, "export": platforms_export.main}
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])

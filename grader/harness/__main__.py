@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import yaml
 
-from . import build, runner
+from . import build, procaccess, runner
 from .context import CheckContext
 from .spawn import Identity
 
@@ -52,6 +52,7 @@ def grade(assignment: str, submission: str, workdir: str, include_hidden: bool, 
                           emit=lambda verdict: emit({"event": "check", "outcome": verdict}))
     finally:
         ctx.reset()
+        procaccess.shutdown()
     return {"kill_latencies": ctx.kill_latencies}
 
 

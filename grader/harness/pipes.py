@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import processes, procfs, signals, waits
+from . import procaccess, processes, procfs, signals, waits
 from .evidence import calls, expect, short
 from .processes import FORK_SYSCALLS, WAIT_SYSCALLS
 from .trace import ExitEvent, Syscall, Trace
@@ -109,7 +109,7 @@ def pipe_fill(pid: int, fd: int) -> PipeFill | None:
     CAP_SYS_PTRACE in the grading container). None if that is not possible.
     """
     try:
-        f = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        f = procaccess.open_fd(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
     try:

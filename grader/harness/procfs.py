@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from . import procaccess
+
 PROC = "/proc"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -165,8 +167,16 @@ def read_status(pid: int) -> dict[str, str] | None:
     return parse_status(text) if text else None
 
 
+def _read_protected(path: str) -> str | None:
+    """Like _read, for entries that need ptrace access (see procaccess); Unreadable propagates."""
+    try:
+        return procaccess.read_text(path)
+    except (OSError, ValueError):
+        return None
+
+
 def read_wchan(pid: int) -> str:
-    text = _read(f"{PROC}/{pid}/wchan")
+    text = _read_protected(f"{PROC}/{pid}/wchan")
     return text.strip() if text and text.strip() not in ("0", "") else ""
 
 
@@ -180,7 +190,7 @@ SYSCALL_NAMES_X86_64 = {0: "read", 1: "write", 7: "poll", 23: "select", 34: "pau
 
 def read_current_syscall(pid: int) -> str:
     """The syscall a process is sleeping in, from /proc/PID/syscall ('running' if none)."""
-    text = _read(f"{PROC}/{pid}/syscall")
+    text = _read_protected(f"{PROC}/{pid}/syscall")
     if not text:
         return ""
     first = text.split()[0]
@@ -197,7 +207,7 @@ def read_current_syscall(pid: int) -> str:
 def read_syscall_and_fd(pid: int) -> tuple[int | None, int | None]:
     """The syscall number a sleeping process is in and its first argument (often an fd),
     from /proc/PID/syscall; (None, None) when it is running or gone."""
-    text = _read(f"{PROC}/{pid}/syscall")
+    text = _read_protected(f"{PROC}/{pid}/syscall")
     parts = text.split() if text else []
     if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
         return None, None
@@ -229,16 +239,16 @@ class FdInfo:
 def read_fds(pid: int) -> list[FdInfo]:
     out = []
     try:
-        names = os.listdir(f"{PROC}/{pid}/fd")
+        names = procaccess.listdir(f"{PROC}/{pid}/fd")
     except OSError:
         return out
     for name in sorted(names, key=lambda n: int(n) if n.isdigit() else 0):
         try:
-            target = os.readlink(f"{PROC}/{pid}/fd/{name}")
+            target = procaccess.readlink(f"{PROC}/{pid}/fd/{name}")
         except OSError:
             continue
         flags = None
-        info = _read(f"{PROC}/{pid}/fdinfo/{name}")
+        info = _read_protected(f"{PROC}/{pid}/fdinfo/{name}")
         if info:
             for line in info.splitlines():
                 if line.startswith("flags:"):
@@ -289,9 +299,12 @@ def snapshot(pid: int) -> ProcessSnapshot | None:
     st = read_stat(pid)
     if st is None:
         return None
+    try:
+        wchan, syscall, fds = read_wchan(pid), read_current_syscall(pid) if st.state != "Z" else "", read_fds(pid)
+    except procaccess.Unreadable:   # evidence only: say so rather than give up the diagnosis
+        wchan, syscall, fds = "(not readable on this platform)", "", []
     return ProcessSnapshot(pid=pid, ppid=st.ppid, comm=st.comm, cmdline=read_cmdline(pid), state=st.state,
-                           wchan=read_wchan(pid), syscall=read_current_syscall(pid) if st.state != "Z" else "",
-                           cpu_seconds=st.cpu_seconds, fds=read_fds(pid))
+                           wchan=wchan, syscall=syscall, cpu_seconds=st.cpu_seconds, fds=fds)
 
 
 def oom_kills() -> int:

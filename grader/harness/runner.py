@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .api import CheckSpec, Fail, ReferenceUnavailable
+from .procaccess import Unreadable
 
 BUILD_CHECK_ID = "build"
 BUILD_CHECK_NAME = "The programs build (compiler warnings are reported)"
@@ -243,6 +244,10 @@ def run_one(ctx, spec: CheckSpec, worker: CheckThread) -> dict:
             return outcome(spec.id, spec.name, "skipped", deferred=True, **common,
                            message="This check runs your program together with the reference solution; "
                                    "it runs at grading time.")
+        if isinstance(error, Unreadable):
+            return outcome(spec.id, spec.name, "error", seconds=seconds, **common,
+                           message="This check cannot run on this grading platform, which withholds a "
+                                   f"kernel permission it needs; it is not your fault. ({error})")
         if isinstance(error, Fail):
             return outcome(spec.id, spec.name, "failed", seconds=seconds, message=error.message,
                            expected=error.expected, observed=error.observed, evidence=error.evidence,

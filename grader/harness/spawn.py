@@ -20,12 +20,35 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import limits, procfs, trace as tracemod
+from . import limits, procaccess, procfs, trace as tracemod
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
 DEFAULT_TRACE = "%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,socket,bind,listen,accept,accept4,connect,unlink"
 STRACE = "/usr/bin/strace"
+
+
+def uid_switch(uid: int) -> list[str]:
+    """The command prefix a traced program starts with when the tracee itself drops to `uid`."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+def without_uid_switch(text: str) -> str:
+    """A trace as if strace had switched the uid: drop the uid_switch program's own calls, i.e. every
+    line of the first traced process before its second successful execve (the student's program)."""
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return text
+    first = lines[0].split(None, 1)[0]
+    execs = 0
+    for i, line in enumerate(lines):
+        if line.split(None, 1)[0] != first:
+            return text   # another process appeared first: not the shape we know, keep everything
+        if " execve(" in line and line.rstrip().endswith(") = 0"):
+            execs += 1
+            if execs == 2:
+                return "".join(lines[i:])
+    return ""   # the switch never reached the program: nothing of the student's was traced
 
 
 @dataclass
@@ -116,11 +139,17 @@ class Run:
         self._oom_before = procfs.oom_kills()
         self.identity = identity
         self.trace_path = None
+        self._uid_switch = False
         cmd = list(argv)
         if trace_set is not None:
             os.makedirs(identity.trace_dir, mode=0o700, exist_ok=True)
             self.trace_path = f"{identity.trace_dir}/{Run._seq:03d}-{label}.trace"
             user = ["-u", identity.user] if identity.user else []
+            if identity.user and identity.uid is not None and procaccess.NEEDS_AGENT:
+                # Without CAP_SYS_PTRACE strace cannot attach to a child that is already the student
+                # (-u switches uid before the attach), so the tracee switches after it (procaccess).
+                user, argv = [], [*uid_switch(identity.uid), *argv]
+                self._uid_switch = True
             # An injected syscall must be traced for strace to tamper with it.
             injected = [spec.split(":", 1)[0] for spec in inject]
             trace_set = ",".join([trace_set, *injected])
@@ -327,10 +356,8 @@ class Run:
     def _exit_from_trace(self) -> int | None:
         if not self.trace_path:
             return None
-        try:
-            with open(self.trace_path, errors="replace") as f:
-                text = f.read()
-        except OSError:
+        text = self._trace_text()
+        if text is None:
             return None
         ex = tracemod.parse(text).exits().get(self.pid)
         if ex is None:
@@ -442,17 +469,19 @@ class Run:
         self.poll()
         self._settle(2.0)
 
+    def _trace_text(self) -> str | None:
+        try:
+            with open(self.trace_path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return None
+        return without_uid_switch(text) if self._uid_switch else text
+
     @property
     def trace(self) -> tracemod.Trace:
         """The parsed trace; final (and cached) once the tracer has exited."""
         if self._trace is None:
-            text = ""
-            if self.trace_path:
-                try:
-                    with open(self.trace_path, errors="replace") as f:
-                        text = f.read()
-                except OSError:
-                    pass
+            text = (self._trace_text() or "") if self.trace_path else ""
             parsed = tracemod.parse(text)
             tracer_done = self.proc.poll() is not None
             parsed.complete = tracer_done and bool(text)

@@ -1,0 +1,140 @@
+"""The runner with no Docker: the harness runs right here, as root, in the platform's container.
+
+Gradescope and PrairieLearn run each submission in a container of their own,
+with Docker's default capabilities and no Docker inside. The harness then runs
+directly (no Docker in Docker) as root and still runs student programs as the
+unprivileged `student` uid, with the same rlimits and time limits as in our
+container. Without CAP_SYS_PTRACE and CAP_IPC_OWNER it adapts by itself
+(grader/harness/procaccess.py); what stays weaker is listed in DEGRADATIONS,
+and the platform's results name it.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from ..harness.procaccess import CAP_SYS_PTRACE, has_capability
+from ..locations import Locations
+from ..runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
+
+STUDENT_USER = "student"     # uid 2000 in our image; setup.sh creates it on the platform
+TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm", "tini")
+
+# What a platform container gives less than our grading container; said in every platform result.
+DEGRADATIONS = (
+    ("Graded in the platform's own container, not in ipcgrade's: the memory, process-count and IPC-size "
+     "limits are the platform's (rlimits on CPU time, file size and open files still apply to your programs)."),
+)
+NO_PTRACE = ("The platform withholds CAP_SYS_PTRACE: the grader reads your processes' kernel state through a "
+             "helper running as your uid; a check that would need to inspect the reference solution's "
+             "processes reports an error instead of a verdict.")
+
+
+class DirectRunnerUnavailable(RunnerUnavailable):
+    pass
+
+
+def degradations() -> list[str]:
+    """What is weaker here than in the Docker runner, for the student-facing results."""
+    return list(DEGRADATIONS) + ([] if has_capability(CAP_SYS_PTRACE) else [NO_PTRACE])
+
+
+def check_available() -> None:
+    """Stop with a plain reason when this machine cannot grade without Docker."""
+    if os.geteuid() != 0:
+        raise DirectRunnerUnavailable("the platform runner must run as root (it drops student programs to "
+                                      f"the {STUDENT_USER!r} user)")
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise DirectRunnerUnavailable(f"the platform runner needs {', '.join(missing)} installed (see setup.sh)")
+    try:
+        uid = pwd.getpwnam(STUDENT_USER).pw_uid
+    except KeyError:
+        raise DirectRunnerUnavailable(f"there is no {STUDENT_USER!r} user (uid 2000); setup.sh creates it") from None
+    if uid != 2000:
+        raise DirectRunnerUnavailable(f"the {STUDENT_USER!r} user has uid {uid}, the harness expects 2000")
+    probe_tracing(uid)
+
+
+def probe_tracing(uid: int) -> None:
+    """strace must be able to follow a program that drops to the student uid, as every check needs.
+    A platform whose kernel forbids it (Yama ptrace_scope 2 or 3, a seccomp profile without ptrace)
+    gets no verdicts at all rather than wrong ones."""
+    from ..harness.spawn import uid_switch
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=exit_group", "-o", "/dev/null", "--",
+                        *uid_switch(uid), "true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 0:
+        raise DirectRunnerUnavailable("this platform does not let the grader trace programs (strace failed: "
+                                      f"{' '.join(p.stderr.decode(errors='replace').split())[:200]}); no check can run here")
+
+
+class DirectRunner(SharedOpen):
+    """The harness right here, as root, in the platform's container (see grader.runners.Runner)."""
+
+    def __init__(self, limits: Limits = Limits(), where: Locations | None = None):
+        self.limits = limits
+        self.where = where or Locations.bundled()
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def _open(self) -> None:
+        check_available()
+
+    def cancel(self) -> None:
+        with self._lock:
+            procs = list(self._running)
+        for p in procs:
+            os.killpg(p.pid, 9)
+
+    def run(self, submission: Path, assignment: str, visible_only: bool = False) -> RunResult:
+        limits = self.limits
+        with tempfile.TemporaryDirectory(prefix="ipcgrade-direct-") as work:
+            os.chmod(work, 0o755)      # the student uid must reach its build folder inside
+            staged = Path(work) / "staged"
+            shutil.copytree(submission, staged, symlinks=True)
+            os.chmod(staged, 0o700)    # the original files: root only, the harness copies them out
+            # tini -s: a subreaper, as Docker's --init is PID 1 in our container. Orphans of student
+            # programs must be reaped, or they linger as zombies the next check counts as the student's.
+            python, *args = harness_args(assignment, visible_only)
+            cmd = ["tini", "-s", "--", "timeout", "-s", "KILL", str(limits.wall_seconds), sys.executable, *args,
+                   "--submission", str(staged), "--workdir", work]
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                   "IPCGRADE_ASSIGNMENTS": str(self.where.assignment_dir(assignment).parent),
+                   "PYTHONPATH": str(self.where.harness_package.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
+            p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, close_fds=True, start_new_session=True)
+            with self._lock:
+                self._running.add(p)
+            try:
+                out, err = p.communicate(timeout=limits.wall_seconds + 15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, 9)
+                out, err = p.communicate()
+                return RunResult(None, out[: limits.output_bytes], err[-20000:], timed_out=True)
+            finally:
+                with self._lock:
+                    self._running.discard(p)
+                _clean_up_after(2000)
+            return RunResult(p.returncode, out[: limits.output_bytes], err[-20000:],
+                             timed_out=p.returncode in (-9, 137))
+
+
+def _clean_up_after(uid: int) -> None:
+    """Nothing of the student's outlives its run, even when the harness itself was killed: its
+    processes die and its IPC objects are removed (as their owner: root may not, see procaccess)."""
+    from ..harness import limits, procfs
+    # By real uid (status), not by /proc owner: a process that made itself non-dumpable shows as root's.
+    for pid in [p for p in procfs.all_pids() if (procfs.read_status(p) or {}).get("Uid", "").split()[:1] == [str(uid)]]:
+        try:
+            os.kill(pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for owner in sorted({o.uid for o in procfs.read_sysvipc()}):
+        subprocess.run(["ipcrm", "--all"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
+                       close_fds=True, **limits.as_user(owner))
