@@ -40,9 +40,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader import assignments, dockerenv, image, sandbox, selftest  # noqa: E402
+from grader import assignments, selftest  # noqa: E402
 from grader.batch import grade_batch  # noqa: E402
-from grader.discover import discover  # noqa: E402
+from grader.discover.submissions import discover  # noqa: E402
+from grader.run import dockerenv, image, sandbox
 from grader.store import ResultStore  # noqa: E402
 
 TARGETS = {"correct_per_minute": 150, "mixed_per_minute": 100, "bare_ratio": 3.0}
@@ -145,7 +146,7 @@ from rich.console import Console
 from grader import assignments, cli
 from grader.batch import grade_batch
 from grader.models import Submission
-from grader.runners import Limits, RunResult, SharedOpen
+from grader.run.runners import Limits, RunResult, SharedOpen
 from grader.store import ResultStore
 a = assignments.load({name!r})
 doc = open({report!r}, 'rb').read()

@@ -26,9 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "hostile"))
 
-import corpus  # noqa: E402
-from grader import dockerenv, sandbox  # noqa: E402
+from grader.run import dockerenv, sandbox  # noqa: E402
 from grader.store import ResultStore  # noqa: E402
+
+import corpus  # noqa: E402
 
 
 def tmp_entries(exclude: Path) -> set[str]:

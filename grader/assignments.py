@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .locations import Locations
-from .rubric import Rubric, load_rubric
-from .yamlfile import validate
+from grader.locations import Locations
+from grader.score.rubric import Rubric, load_rubric
+from grader.yamlfile import validate
 
 
 class AssignmentError(RuntimeError):

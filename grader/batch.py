@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .assignments import Assignment
-from .grading import harness_report, result_from
-from .image import harness_hash
-from .models import Gradebook, HarnessReport, Submission
-from .rubric import rubric_hash
-from .runners import Runner, RunnerUnavailable, default_runner
-from .score import error_result
-from .spool import ResultSpool
-from .store import CacheKey, ResultStore, StoredResult, content_hash
+from grader.assignments import Assignment
+from grader.models import Gradebook, HarnessReport, Submission
+from grader.run.grading import harness_report, result_from
+from grader.run.image import harness_hash
+from grader.run.runners import Runner, RunnerUnavailable, default_runner
+from grader.score.rubric import rubric_hash
+from grader.score.scoring import error_result
+from grader.spool import ResultSpool
+from grader.store import CacheKey, ResultStore, StoredResult, content_hash
 
 
 def default_jobs() -> int:

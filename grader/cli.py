@@ -20,26 +20,28 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, dockerenv, image, regrade, sandbox, selftest
-from .archive import ArchiveError
-from .assignments import AssignmentError
-from .course import add_course_option, locations
-from .locations import Locations
-from .detect import DetectionError
-from .discover import DiscoveryError, discover
-from .dockerenv import DockerUnavailable
-from .image import ImageError
-from .localrun import LocalRunnerUnavailable
-from .selfcheck import CheckUsageError
-from .kit import KitError
-from .scaffold import ScaffoldError
-from .staging import SubmissionTooLarge
-from .models import Gradebook
-from .report import FORMATS, write_outputs
-from .report.stats import class_stats, histogram_text, stats_table
-from .report.terminal import summary_tables
-from .rubric import cross_check
-from .yamlfile import ConfigError
+from grader import assignments, selftest
+from grader.assignments import AssignmentError
+from grader.course import add_course_option, locations
+from grader.detect import DetectionError
+from grader.discover.archive import ArchiveError
+from grader.discover.staging import SubmissionTooLarge
+from grader.discover.submissions import DiscoveryError, discover
+from grader.kit import KitError
+from grader.locations import Locations
+from grader.models import Gradebook
+from grader.report import FORMATS, write_outputs
+from grader.report.stats import class_stats, histogram_text, stats_table
+from grader.report.terminal import summary_tables
+from grader.run import dockerenv, image, sandbox
+from grader.run.dockerenv import DockerUnavailable
+from grader.run.image import ImageError
+from grader.run.localrun import LocalRunnerUnavailable
+from grader.scaffold import ScaffoldError
+from grader.score import regrade
+from grader.score.rubric import cross_check
+from grader.selfcheck import CheckUsageError
+from grader.yamlfile import ConfigError
 
 EXPECTED_ERRORS = (AssignmentError, ConfigError, DiscoveryError, DockerUnavailable, ImageError, ArchiveError,
                    CheckUsageError, LocalRunnerUnavailable, KitError,
@@ -83,8 +85,8 @@ def cmd_grade(argv: list[str]) -> int:
             assignment = assignments.load(detected_assignment(args.submissions, subs, where), where)
         if shard:
             subs = [s for s in subs if regrade.in_shard(s.student, *shard)]
-        from .batch import grade_batch
-        from .store import ResultStore
+        from grader.batch import grade_batch
+        from grader.store import ResultStore
         run = grade_batch(assignment, subs, jobs=args.jobs, console=err, store=ResultStore(args.out), force=args.force,
                           runner=sandbox.DockerRunner(limits_from(args), where=assignment.where))
     return report_batch(run, args.out, previous, args.format)
@@ -98,7 +100,7 @@ def default_out(submissions: Path) -> Path:
 
 def detected_assignment(root: Path, subs, where: Locations) -> str:
     """The assignment a bare `grade submit/` grades; says which and why on the terminal."""
-    from . import detect
+    from grader import detect
     programs = {}
     for name in assignments.available(where):
         try:
@@ -183,7 +185,7 @@ def cmd_merge(argv: list[str]) -> int:
 
 
 def _grade(assignment, subs, jobs) -> Gradebook:
-    from .batch import grade_all
+    from grader.batch import grade_all
     return grade_all(assignment, subs, jobs=jobs, console=err)
 
 
@@ -272,7 +274,7 @@ def cmd_validate(argv: list[str]) -> int:
 
 def validate_assignment(name: str, where: Locations | None = None) -> list[str]:
     """Every problem with one assignment, as lines naming the file (and line) to fix."""
-    from .harness.runner import load_checks
+    from grader.harness.runner import load_checks
     try:
         a = assignments.load(name, where)
         ids = ["build"] + [c.id for c in load_checks(str(a.dir), include_hidden=True)]
@@ -293,8 +295,8 @@ def validate_assignment(name: str, where: Locations | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from . import audit, kit, mutants, scaffold, selfcheck
-    from .platforms import export as platforms_export
+    from grader import audit, kit, mutants, scaffold, selfcheck
+    from grader.platforms import export as platforms_export
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
                 "new": scaffold.main, "audit": audit.main, "mutant": mutants.main, "export": platforms_export.main}

@@ -27,8 +27,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .locations import Home, Locations
-from .yamlfile import ConfigError, validate
+from grader.locations import Home, Locations
+from grader.yamlfile import ConfigError, validate
 
 COURSE_FILE = "course.yaml"
 ENV = "IPCGRADE_COURSE"

@@ -14,10 +14,10 @@ from string import Template
 
 import yaml
 
-from . import assignments
-from .course import add_course_option, locations
-from .harness.runner import BUILD_CHECK_ID, load_checks
-from .locations import Locations
+from grader import assignments
+from grader.course import add_course_option, locations
+from grader.harness.runner import BUILD_CHECK_ID, load_checks
+from grader.locations import Locations
 
 TEMPLATES = Path(__file__).with_name("kit_templates")
 KIT_HOME = ".ipcgrade"
@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     try:
         out = write_kit(args.assignment, args.out, args.pip_spec, locations(args.course))
     except KitError as e:
-        from .cli import fail
+        from grader.cli import fail
         return fail(str(e))
     print(f"kit for {args.assignment} written to {out}: README.md, starter/, .grade.yaml, "
           f".ipcgrade/ (visible harness and rubric), .github/workflows/grade.yml, .gitlab-ci.yml")

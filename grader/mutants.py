@@ -36,7 +36,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .yamlfile import ConfigError, validate
+from grader.yamlfile import ConfigError, validate
 
 LANGUAGES = ("c", "python")
 MANIFEST = "manifest.yaml"          # the manifest inside an old-style mutant folder

@@ -11,8 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
-from .course import add_course_option, create_course, find_course
-from .locations import Home, bundled_home, in_checkout
+from grader.course import add_course_option, create_course, find_course
+from grader.locations import Home, bundled_home, in_checkout
 
 TEMPLATE = Path(__file__).with_name("scaffold_template")
 

@@ -13,16 +13,17 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
-from . import assignments, dockerenv, localrun
-from .course import add_course_option, locations
-from .grading import grade_submission
-from .image import ensure_image
-from .locations import Locations
-from .models import CheckStatus, Gradebook, Submission, SubmissionResult
-from .report import FORMATS, write_outputs
-from .report.terminal import render_check_report
-from .sandbox import DockerRunner
-from .yamlfile import validate
+from grader import assignments
+from grader.course import add_course_option, locations
+from grader.locations import Locations
+from grader.models import CheckStatus, Gradebook, Submission, SubmissionResult
+from grader.report import FORMATS, write_outputs
+from grader.report.terminal import render_check_report
+from grader.run import dockerenv, localrun
+from grader.run.grading import grade_submission
+from grader.run.image import ensure_image
+from grader.run.sandbox import DockerRunner
+from grader.yamlfile import validate
 
 CONFIG = ".grade.yaml"
 
@@ -42,7 +43,7 @@ def hidden_count(assignment) -> int:
     """How many hidden checks grading will add (the kit's rubric says; the full repo counts them)."""
     if assignment.rubric.hidden_checks is not None:
         return assignment.rubric.hidden_checks
-    from .harness.runner import load_checks
+    from grader.harness.runner import load_checks
     visible = {"build"} | {c.id for c in load_checks(str(assignment.dir), include_hidden=False)}
     return sum(1 for cid in assignment.rubric.checks if cid not in visible)
 

@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import mutants
-from .assignments import Assignment
-from .models import CheckStatus, Gradebook, Submission, SubmissionResult
+from grader import mutants
+from grader.assignments import Assignment
+from grader.models import CheckStatus, Gradebook, Submission, SubmissionResult
 
 
 @dataclass

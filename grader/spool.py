@@ -19,8 +19,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .atomicfile import write_atomic
-from .models import SubmissionResult
+from grader.atomicfile import write_atomic
+from grader.models import SubmissionResult
 
 
 class ResultSpool(Sequence[SubmissionResult]):

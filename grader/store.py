@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .models import HarnessReport
+from grader.models import HarnessReport
 
 STATE_DIR = ".state"
 

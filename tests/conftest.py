@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _docker_client():
-    from grader import dockerenv
+    from grader.run import dockerenv
     try:
         return dockerenv.client()
     except dockerenv.DockerUnavailable as e:
@@ -43,7 +43,7 @@ def host_left_as_found(request):
     used_docker = any(item.get_closest_marker("docker") for item in request.session.items)
     if not used_docker:
         return
-    from grader import dockerenv, sandbox
+    from grader.run import dockerenv, sandbox
     try:
         client = dockerenv.client()
     except dockerenv.DockerUnavailable:
@@ -70,12 +70,13 @@ _RUNS: dict = {}
 
 
 def _grade_everything() -> dict:
-    from concurrent.futures import ThreadPoolExecutor
     import subprocess
     import sys
+    from concurrent.futures import ThreadPoolExecutor
 
-    from grader import assignments, localrun, selftest
+    from grader import assignments, selftest
     from grader.batch import grade_all
+    from grader.run import localrun
 
     names = assignments.available()
     loaded = {n: assignments.load(n) for n in names}

@@ -11,7 +11,7 @@ Two halves, named for where they run:
   findings (every rule, pure, in report order: lifecycle, waits, pipe_rules, objects,
   ignored; fds gives the pipe ends held and used, from the trace model's one replay in
   grader.harness.fdreplay). It needs only the standard library and grader.harness, and is
-  copied into the image with it (grader/image.py, docker/Dockerfile).
+  copied into the image with it (grader/run/image.py, docker/Dockerfile).
 
 This file imports nothing from either half, so the container can import its own half
 without the host's dependencies.

@@ -9,7 +9,7 @@ killed from outside (wall limit, OOM, crash) still leaves every verdict it reach
     {"event": "check", "outcome": {...}}      one per check, the build first, in plan order
     {"event": "end", "assignment": ..., "error": null | "why the harness failed", "stats": {...}}
 
-The host (grader/grading.py, parse_report) rebuilds the report from these lines.
+The host (grader/run/grading.py, parse_report) rebuilds the report from these lines.
 """
 from __future__ import annotations
 

@@ -11,16 +11,17 @@ import fcntl
 import os
 import re
 import select
-import sys
-import termios
 import signal
 import subprocess
+import sys
+import termios
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import limits, procaccess, procfs, trace as tracemod
+from . import limits, procaccess, procfs
+from . import trace as tracemod
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
@@ -530,4 +531,5 @@ class Run:
 
 # Benchmark hook, inert unless IPCGRADE_RECORD_RUNS is set: logs each Run for bench/bench.py's bare replay.
 from . import recording  # noqa: E402
+
 recording.install(Run)

@@ -15,10 +15,11 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import assignments, grading
-from ..models import Submission, SubmissionResult
-from ..score import error_result
-from . import direct
+from grader import assignments
+from grader.models import Submission, SubmissionResult
+from grader.platforms import direct
+from grader.run import grading
+from grader.score.scoring import error_result
 
 
 def submission_root(folder: Path) -> Path:
@@ -40,7 +41,7 @@ def grade_here(assignment_name: str, folder: Path) -> tuple[SubmissionResult, li
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import gradescope, prairielearn
+    from grader.platforms import gradescope, prairielearn
     formats = {"gradescope": gradescope.results_doc, "prairielearn": prairielearn.results_doc}
     ap = argparse.ArgumentParser(prog="python3 -m grader.platforms.autograde")
     ap.add_argument("platform", choices=sorted(formats))

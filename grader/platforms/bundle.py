@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .. import assignments
-from ..locations import HARNESS_PACKAGE
+from grader import assignments
+from grader.locations import HARNESS_PACKAGE
 
 # The grader's own dependencies (pyproject's), installed in a venv by the platform's setup.
 REQUIREMENTS = ["pydantic>=2.5", "pyyaml>=6", "rich>=13", "jinja2>=3.1", "docker>=6.1"]

@@ -19,9 +19,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..harness.procaccess import CAP_SYS_PTRACE, has_capability
-from ..locations import Locations
-from ..runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
+from grader.harness.procaccess import CAP_SYS_PTRACE, has_capability
+from grader.locations import Locations
+from grader.run.runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
 
 STUDENT_USER = "student"     # uid 2000 in our image; setup.sh creates it on the platform
 TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm", "tini")
@@ -66,7 +66,7 @@ def probe_tracing(uid: int) -> None:
     """strace must be able to follow a program that drops to the student uid, as every check needs.
     A platform whose kernel forbids it (Yama ptrace_scope 2 or 3, a seccomp profile without ptrace)
     gets no verdicts at all rather than wrong ones."""
-    from ..harness.spawn import uid_switch
+    from grader.harness.spawn import uid_switch
     p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=exit_group", "-o", "/dev/null", "--",
                         *uid_switch(uid), "true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
     if p.returncode != 0:
@@ -75,7 +75,7 @@ def probe_tracing(uid: int) -> None:
 
 
 class DirectRunner(SharedOpen):
-    """The harness right here, as root, in the platform's container (see grader.runners.Runner)."""
+    """The harness right here, as root, in the platform's container (see grader.run.runners.Runner)."""
 
     def __init__(self, limits: Limits = Limits(), where: Locations | None = None):
         self.limits = limits
@@ -128,7 +128,7 @@ class DirectRunner(SharedOpen):
 def _clean_up_after(uid: int) -> None:
     """Nothing of the student's outlives its run, even when the harness itself was killed: its
     processes die and its IPC objects are removed (as their owner: root may not, see procaccess)."""
-    from ..harness import limits, procfs
+    from grader.harness import limits, procfs
     # By real uid (status), not by /proc owner: a process that made itself non-dumpable shows as root's.
     for pid in [p for p in procfs.all_pids() if (procfs.read_status(p) or {}).get("Uid", "").split()[:1] == [str(uid)]]:
         try:

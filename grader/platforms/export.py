@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..assignments import AssignmentError
-from ..yamlfile import ConfigError
+from grader.assignments import AssignmentError
+from grader.yamlfile import ConfigError
 
 
 def main(argv: list[str]) -> int:
@@ -19,12 +19,12 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     try:
         if args.platform == "gradescope":
-            from . import gradescope
+            from grader.platforms import gradescope
             out = gradescope.export(args.assignment, args.out or Path("autograder.zip"))
             print(f"wrote {out}: upload it as the assignment's autograder (Configure Autograder > Zip file upload, "
                   "Ubuntu 22.04 base)")
         else:
-            from . import prairielearn
+            from grader.platforms import prairielearn
             out = prairielearn.export(args.assignment, args.out or Path(f"prairielearn-{args.assignment}"))
             print(f"wrote {out}/: build its Dockerfile into your course's grading image, copy tests/ into the "
                   "question folder and merge info-snippet.json into its info.json")

@@ -12,9 +12,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..models import SubmissionResult
-from ..report import gradescope as report
-from . import bundle
+from grader.models import SubmissionResult
+from grader.platforms import bundle
+from grader.report import gradescope as report
 
 SOURCE = "/autograder/source"
 SUBMISSION = "/autograder/submission"

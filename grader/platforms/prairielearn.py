@@ -12,10 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
-from ..models import CheckStatus, SubmissionResult
-from ..report._text import number
-from ..report.feedback import check_feedback
-from . import bundle
+from grader.models import CheckStatus, SubmissionResult
+from grader.platforms import bundle
+from grader.report._text import number
+from grader.report.feedback import check_feedback
 
 SOURCE = "/grade/tests"
 SUBMISSION = "/grade/student"

@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import bundle
+from grader.platforms import bundle
 
 BASE = "debian:bookworm-slim"
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from grader.atomicfile import write_atomic
 from grader.models import Gradebook

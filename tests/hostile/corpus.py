@@ -87,7 +87,7 @@ def _in_foreign_container(pid: str) -> bool:
         cgroup = Path(f"/proc/{pid}/cgroup").read_text()
     except OSError:
         return False
-    from grader import dockerenv, sandbox
+    from grader.run import dockerenv, sandbox
     running = {r["Id"]: (r.get("Labels") or {}).get("ipcgrade.owner") for r in dockerenv.client().api.containers()}
     mine = sandbox.owner_label()
     return any(cid in cgroup and owner != mine for cid, owner in running.items())

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from grader.audit import main
-from grader.audit.host import corpus
 from grader.audit.container.findings import KINDS
+from grader.audit.host import corpus
 
 CORPUS = Path(__file__).resolve().parents[1] / "audit_corpus"
 NAMES = corpus.names(CORPUS)

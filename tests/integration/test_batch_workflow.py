@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from grader import cli, regrade, sandbox
+from grader import cli
+from grader.run import sandbox
+from grader.score import regrade
 
 from conftest import REPO
 

@@ -4,7 +4,8 @@ import tarfile
 
 import pytest
 
-from grader import cli, image, sandbox
+from grader import cli
+from grader.run import image, sandbox
 
 
 @pytest.mark.docker

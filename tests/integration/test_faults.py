@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, sandbox
+from grader import assignments
 from grader.batch import grade_batch
-from grader.grading import parse_report
 from grader.models import Submission
+from grader.run import sandbox
+from grader.run.grading import parse_report
 from grader.store import ResultStore
 
 from conftest import REPO
@@ -56,7 +57,7 @@ def test_broken_image_gives_a_clear_verdict(tmp_path, docker_client):
 
 @pytest.mark.docker
 def test_harness_killed_by_the_oom_killer_is_a_memory_verdict(tmp_path, docker_client):
-    from grader import image
+    from grader.run import image
     tag = image.ensure_image(docker_client)
     limits = sandbox.Limits(memory="64m")
     res = sandbox.run_in_container(docker_client, tag, tmp_path,
@@ -100,7 +101,7 @@ def test_daemon_dying_mid_batch_keeps_finished_results_and_a_rerun_completes(tmp
             break
         time.sleep(0.1)
     subprocess.run(["bash", str(REPO / "scripts" / "ensure-docker.sh")], check=True, timeout=180)
-    from grader import dockerenv
+    from grader.run import dockerenv
     again = grade_batch(a, subs, store=store, jobs=2)
     assert again.runner_down is None and again.reused == kept and again.ran == 10 - kept
     assert all(s.status == "graded" and s.score == s.max_score for s in again.book.submissions)

@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from grader import cli, sandbox
+from grader import cli
+from grader.run import sandbox
 
 from conftest import REPO
 

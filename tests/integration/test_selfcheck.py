@@ -4,9 +4,10 @@ import json
 import pytest
 from junitparser import JUnitXml
 
-from grader import assignments, cli, localrun
-from grader.selfcheck import all_passed, visible_result
+from grader import assignments, cli
 from grader.report.gradescope import gradescope_fields_ok
+from grader.run import localrun
+from grader.selfcheck import all_passed, visible_result
 
 from conftest import REPO, RUN_MODES, visible_statuses
 

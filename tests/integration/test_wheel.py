@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, image
+from grader import assignments
+from grader.run import image
 
 from conftest import REPO
 

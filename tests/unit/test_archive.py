@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.archive import ArchiveError, extract, is_archive, student_name
+from grader.discover.archive import ArchiveError, extract, is_archive, student_name
 
 
 def make_zip(path: Path, files: dict[str, bytes]) -> Path:

@@ -10,8 +10,8 @@ import pytest
 
 from grader import assignments
 from grader.batch import grade_batch
-from grader.rubric import load_rubric
-from grader.runners import Limits, RunnerUnavailable, RunResult, SharedOpen
+from grader.run.runners import Limits, RunnerUnavailable, RunResult, SharedOpen
+from grader.score.rubric import load_rubric
 from grader.store import ResultStore
 
 

@@ -1,8 +1,8 @@
 """sandbox.container_config: every isolation option and limit is in the container's configuration."""
 from __future__ import annotations
 
-from grader import sandbox
-from grader.runners import Limits
+from grader.run import sandbox
+from grader.run.runners import Limits
 
 
 def config(tmp_path, **limits):

@@ -80,7 +80,7 @@ def test_kit_home_replaces_the_bundled_set(tmp_path):
 
 
 def test_grading_image_holds_the_course_assignments_in_place_of_bundled_ones(tmp_path):
-    from grader import image
+    from grader.run import image
     bundled = Locations.bundled()
     _assignment(tmp_path, "shm-handshake")
     _assignment(tmp_path, "ping-lab")

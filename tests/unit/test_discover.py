@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.discover import DiscoveryError, discover
+from grader.discover.submissions import DiscoveryError, discover
 
 
 def make_zip(path: Path, files: dict[str, bytes]) -> None:

@@ -6,9 +6,9 @@ import pytest
 import requests
 from docker.errors import APIError, ImageNotFound
 
-from grader import sandbox
-from grader.dockerenv import DockerUnavailable
-from grader.runners import Limits, RunnerUnavailable
+from grader.run import sandbox
+from grader.run.dockerenv import DockerUnavailable
+from grader.run.runners import Limits, RunnerUnavailable
 
 
 def api_error(status: int, cls=APIError):

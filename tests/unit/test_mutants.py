@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader import image, mutants, selftest
+from grader import mutants, selftest
 from grader.locations import Locations
 from grader.models import Gradebook
+from grader.run import image
 from grader.yamlfile import ConfigError
 
 MAIN_C = "".join(f"int line{i} = {i};\n" for i in range(40)) + "int main(void) { return 0; }\n"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from grader.grading import harness_report, parse_report
 from grader.models import CheckStatus, HarnessReport, Submission
-from grader.runners import Limits, RunResult
+from grader.run.grading import harness_report, parse_report
+from grader.run.runners import Limits, RunResult
 
 LIMITS = Limits(wall_seconds=60, memory="256m")
 PLAN = {"event": "plan", "assignment": "demo", "language": "c", "checks": [

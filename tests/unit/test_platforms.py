@@ -13,7 +13,7 @@ from grader.harness.spawn import uid_switch, without_uid_switch
 from grader.models import HarnessReport
 from grader.platforms import gradescope, prairielearn, simulate
 from grader.report.gradescope import gradescope_fields_ok
-from grader.score import score
+from grader.score.scoring import score
 
 REPO = Path(__file__).resolve().parents[2]
 

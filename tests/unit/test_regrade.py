@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import regrade
 from grader.models import CheckOutcome, CheckStatus, Gradebook, ScoredCheck, SubmissionResult
+from grader.score import regrade
 
 
 def result(student: str, statuses: dict[str, str], *, content="c1", harness="h1", rubric="r1",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.rubric import ConfigError, Rubric, cross_check, load_rubric, rubric_hash
+from grader.score.rubric import ConfigError, Rubric, cross_check, load_rubric, rubric_hash
 from grader.yamlfile import load_yaml
 
 

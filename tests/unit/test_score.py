@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from grader.models import CheckOutcome, CheckStatus, HarnessReport
-from grader.rubric import Rubric
-from grader.score import error_result, score
+from grader.score.rubric import Rubric
+from grader.score.scoring import error_result, score
 
 RUBRIC = Rubric.model_validate(
     {

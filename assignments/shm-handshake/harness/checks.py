@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from grader.harness.api import Fail, check
 from grader.harness import procfs
+from grader.harness.api import Fail, check
 from grader.harness.procfs import IpcObject, sysvipc_table
 from grader.harness.spawn import Run
 

@@ -17,8 +17,7 @@ from grader.harness import sockets, waits
 from grader.harness.api import Fail, check, compare_lines
 from grader.harness.evidence import expect
 from grader.harness.evidence import stderr as stderr_tail
-from grader.harness.sockets import (TRACEBACK, HarnessClient, describe_path, ended, fd_table, socket_inode,
-                                    unix_sockets)
+from grader.harness.sockets import TRACEBACK, HarnessClient, describe_path, ended, fd_table, socket_inode, unix_sockets
 from grader.harness.spawn import DEFAULT_TRACE, Run
 
 START_SECONDS = 10.0       # until `listening` appears

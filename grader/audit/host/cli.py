@@ -19,9 +19,9 @@ from rich.markup import escape
 from grader.audit.host import render, sarif
 from grader.audit.host.sandbox import AuditError, run_cases
 from grader.audit.host.scenario import DEFAULT_TIME_LIMIT, command_case, load_scenario
-from grader.dockerenv import DockerUnavailable
-from grader.image import ImageError
 from grader.report._text import one_line
+from grader.run.dockerenv import DockerUnavailable
+from grader.run.image import ImageError
 from grader.yamlfile import ConfigError
 
 _VALUED = {"--format", "--time-limit", "--scenario", "--stdin", "--file"}

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from grader import dockerenv, image
 from grader.audit.host.models import AuditReport
 from grader.audit.host.sandbox import run_cases
 from grader.audit.host.scenario import Case, command_case, load_scenario
+from grader.run import dockerenv, image
 
 DEFAULT_TIME_LIMIT = 5.0
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader import dockerenv, image, sandbox
 from grader.audit.host.models import AuditDocument, AuditReport
 from grader.audit.host.scenario import Case
+from grader.run import dockerenv, image, sandbox
 
 OVERHEAD_SECONDS = 30     # per case: building, starting, the end-of-run SIGTERM grace
 

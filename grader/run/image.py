@@ -19,7 +19,7 @@ from pathlib import Path
 
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from .locations import Locations
+from grader.locations import Locations
 
 BASE_IMAGE = os.environ.get("IPCGRADE_BASE_IMAGE", "debian:bookworm-slim")
 REPO = "ipcgrade"

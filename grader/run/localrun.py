@@ -15,8 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .locations import Locations
-from .runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
+from grader.locations import Locations
+from grader.run.runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
 
 WARNING = ("local runner: no container. Your programs run in private namespaces with resource limits, "
            "but the isolation is weaker than Docker's; use it for self-checking only.")
@@ -40,7 +40,7 @@ def check_available() -> None:
 
 
 class LocalRunner(SharedOpen):
-    """The harness in fresh namespaces on this machine (see grader.runners.Runner)."""
+    """The harness in fresh namespaces on this machine (see grader.run.runners.Runner)."""
 
     def __init__(self, limits: Limits = Limits(), where: Locations | None = None):
         self.limits = limits

@@ -7,7 +7,7 @@ means a reweighted rubric can rescore saved reports without rerunning anyone.
 from __future__ import annotations
 
 from grader.models import CheckOutcome, CheckStatus, HarnessReport, ScoredCheck, SubmissionResult
-from grader.rubric import Rubric
+from grader.score.rubric import Rubric
 
 __all__ = ["error_result", "score"]
 

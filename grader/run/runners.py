@@ -113,7 +113,7 @@ class SharedOpen:
 def default_runner(where=None) -> Runner:
     """The grading runner when the caller names none: Docker with the default limits, its image
     holding the assignments `where` (a `Locations`) can see."""
-    from .sandbox import DockerRunner
+    from grader.run.sandbox import DockerRunner
     return DockerRunner(where=where)
 
 

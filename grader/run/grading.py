@@ -10,8 +10,9 @@ import time
 
 from pydantic import ValidationError
 
-from .assignments import Assignment
-from .models import (
+from grader.assignments import Assignment
+from grader.discover.staging import SubmissionTooLarge
+from grader.models import (
     HARNESS_EVENT,
     CheckEvent,
     CheckOutcome,
@@ -22,9 +23,8 @@ from .models import (
     Submission,
     SubmissionResult,
 )
-from .runners import Limits, Runner, RunResult
-from .score import error_result, score
-from .staging import SubmissionTooLarge
+from grader.run.runners import Limits, Runner, RunResult
+from grader.score.scoring import error_result, score
 
 
 def _events(res: RunResult) -> list:

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from grader.archive import ArchiveError, display_name, extract, is_archive, student_name
+from grader.discover.archive import ArchiveError, display_name, extract, is_archive, student_name
 from grader.models import Submission
 
 _EXPECTED = "expected one sub-folder or .zip/.tar.gz archive per student"

@@ -26,12 +26,12 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import Mount
 
-from . import dockerenv
-from .dockerenv import DockerUnavailable
-from .image import ensure_image
-from .locations import Locations
-from .runners import Limits, RunResult, SharedOpen, harness_args
-from .staging import staged_copy
+from grader.discover.staging import staged_copy
+from grader.locations import Locations
+from grader.run import dockerenv
+from grader.run.dockerenv import DockerUnavailable
+from grader.run.image import ensure_image
+from grader.run.runners import Limits, RunResult, SharedOpen, harness_args
 
 LABEL = "ipcgrade"
 RUNNER_LABEL = f"{LABEL}.runner"
@@ -58,7 +58,7 @@ _OPEN_LOCK = threading.Lock()
 
 
 class DockerRunner(SharedOpen):
-    """The grading runner (see grader.runners.Runner): owns its client, image, limits and containers.
+    """The grading runner (see grader.run.runners.Runner): owns its client, image, limits and containers.
 
     Entering connects to the daemon (unless given a client), makes sure the grading
     image exists (unless given one) and removes orphaned containers; leaving removes

@@ -10,9 +10,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import spool
-from .models import Gradebook, SubmissionResult
-from .store import STATE_DIR
+from grader import spool
+from grader.models import Gradebook, SubmissionResult
+from grader.store import STATE_DIR
 
 FULL_GRADEBOOK = "gradebook.jsonl"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import docker
 from docker.errors import DockerException
 
-from .runners import RunnerUnavailable
+from grader.run.runners import RunnerUnavailable
 
 
 class DockerUnavailable(RunnerUnavailable):
