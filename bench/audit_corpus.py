@@ -51,8 +51,8 @@ def main() -> int:
             print(corpus.summary(scores))
             runs.append({s.name: sorted(s.got.elements()) for s in scores})
             labelled = sum(sum(s.expected.values()) for s in scores)
-            bad |= (any(s.error for s in scores) or sum(s.found for s in scores) < 0.8 * labelled or sum(len(s.false) for s in scores) > 1
-                    or any(s.correct_program and s.got for s in scores))
+            bad |= (any(s.error for s in scores) or sum(s.found for s in scores) < 0.8 * labelled
+                    or sum(len(s.false) for s in scores) > 1 or any(s.correct_program and s.got for s in scores))
     finally:
         stop.set()
         for b in burners:

@@ -7,9 +7,10 @@ waits only until every run has printed as many stdout lines (and has ended, if i
 the harness had seen at that moment, and the Unix sockets it had seen bound exist. A line
 the harness passed from one run's stdout to another's stdin (a master's shmid) is replaced
 by the bare run's own line. Reference programs in mix-and-match sessions run the same host
-build (a correct submission is the reference). A wait that the bare programs cannot satisfy (output caused by the harness's
-own socket or pipe traffic, which is not replayed) gives up after STALL_SECONDS; that time
-is left out of the figure and the number of such stalls is reported.
+build (a correct submission is the reference). A wait that the bare programs cannot satisfy
+(output caused by the harness's own socket or pipe traffic, which is not replayed) gives up
+after STALL_SECONDS; that time is left out of the figure and the number of such stalls is
+reported.
 
 Run as a script under `unshare --ipc` (bench.py does), so the replay's SysV and POSIX
 message-queue objects live in a namespace of their own and vanish with it.

@@ -59,7 +59,8 @@ def fail(message: str, code: int = 2) -> int:
 
 # ------------------------------------------------------------------ grade a class
 def cmd_grade(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="grade", description="Grade a folder of submissions (one sub-folder or archive per student).")
+    ap = argparse.ArgumentParser(prog="grade", description="Grade a folder of submissions "
+                                                          "(one sub-folder or archive per student).")
     ap.add_argument("submissions", type=Path)
     ap.add_argument("-a", "--assignment", help="default: named by a .grade.yaml or course.yaml here or above, "
                                                "else recognised from the submissions' program names")

@@ -36,7 +36,7 @@ class Home:
     rubrics: Path
 
     @classmethod
-    def at(cls, root: Path) -> "Home":
+    def at(cls, root: Path) -> Home:
         root = Path(root).resolve()
         return cls(root / "assignments", root / "rubrics")
 
@@ -51,14 +51,14 @@ class Locations:
     harness_package: Path = HARNESS_PACKAGE
 
     @classmethod
-    def bundled(cls, course: Home | None = None) -> "Locations":
+    def bundled(cls, course: Home | None = None) -> Locations:
         """The shipped assignments, plus a course's on top when given."""
         root = bundled_home()
         homes = (Home.at(root),) + ((course,) if course and course != Home.at(root) else ())
         return cls(homes, root / "docker" / "Dockerfile", course)
 
     @classmethod
-    def of_home(cls, root: Path) -> "Locations":
+    def of_home(cls, root: Path) -> Locations:
         """One self-contained home with its own docker/Dockerfile (a student kit's .ipcgrade/)."""
         root = Path(root).resolve()
         return cls((Home.at(root),), root / "docker" / "Dockerfile")

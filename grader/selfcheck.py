@@ -113,6 +113,7 @@ def _check(folder: Path, name: str, args, console: Console, where: Locations) ->
         render_check_report(result, console, include_hidden=False)
         later = hidden_count(assignment) + deferred
         if later:
-            console.print(f"{later} more check(s) run at grading time (hidden tests, or checks that need the reference).")
+            console.print(f"{later} more check(s) run at grading time "
+                          "(hidden tests, or checks that need the reference).")
         console.print(f"[bold]Score: {result.score:g} / {result.max_score:g}[/bold] (visible checks)")
     return 0 if all_passed(result) else 1

@@ -33,9 +33,10 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any
 
 MAX_FILES = 1000
 MAX_BYTES = 50 * 1024 * 1024

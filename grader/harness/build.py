@@ -47,7 +47,8 @@ def detect_language(files: set[str], programs: list[str]) -> tuple[str | None, s
     if present:
         missing = [f"{p}.{lang}" for p in programs if p not in present]
         return None, f"missing file(s): {', '.join(missing)}"
-    wanted = " and ".join(f"{p}.c" for p in programs) + " (C) or " + " and ".join(f"{p}.py" for p in programs) + " (Python)"
+    wanted = (" and ".join(f"{p}.c" for p in programs) + " (C) or "
+              + " and ".join(f"{p}.py" for p in programs) + " (Python)")
     return None, f"no program files found; expected {wanted}"
 
 
@@ -100,7 +101,8 @@ def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags:
         progs = {p: [os.path.join(workdir, p)] for p in programs}
     else:
         files_py = [f"{p}.py" for p in programs]
-        cmd = ["python3", "-c", "import sys\nfor f in sys.argv[1:]:\n    compile(open(f,'rb').read(), f, 'exec')", *files_py]
+        check_syntax = "import sys\nfor f in sys.argv[1:]:\n    compile(open(f,'rb').read(), f, 'exec')"
+        cmd = ["python3", "-c", check_syntax, *files_py]
         rc, out = _run(cmd, workdir, uid, env)
         logs.append("$ python3 (syntax check) " + " ".join(files_py) + "\n" + out)
         ok = rc == 0
@@ -135,7 +137,8 @@ def build_reference(assignment_dir: str, programs: list[str], cflags: str, dest:
                 r = subprocess.run(["gcc", *cflags.split(), "-o", binary, os.path.join(src, f"{p}.c")],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BUILD_SECONDS)
                 if r.returncode != 0:
-                    raise RuntimeError(f"the reference {p}.c does not build: {r.stdout.decode(errors='replace')[-800:]}")
+                    log = r.stdout.decode(errors="replace")[-800:]
+                    raise RuntimeError(f"the reference {p}.c does not build: {log}")
             final = os.path.join(dest, p)
             shutil.move(binary, final)
             os.chmod(final, 0o711)

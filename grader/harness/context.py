@@ -13,7 +13,8 @@ import stat
 import subprocess
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import build, diagnose, limits, procaccess, procfs
 from .api import Fail
@@ -57,7 +58,8 @@ class CheckContext:
         program (mix-and-match), so blame lands on the right side. `inject` takes
         strace --inject specs, e.g. ["fork:error=EAGAIN:when=1"].
         """
-        argv = (list(program) if isinstance(program, (list, tuple)) else self.command(program, impl)) + [str(a) for a in args]
+        command = list(program) if isinstance(program, (list, tuple)) else self.command(program, impl)
+        argv = command + [str(a) for a in args]
         default_label = program if isinstance(program, str) else os.path.basename(argv[0])
         if impl == "reference" and isinstance(program, str):
             default_label = f"reference {program}"

@@ -68,7 +68,8 @@ def hang_report(uid: int | None, roots: list[int] = (), labels: dict[int, str] |
         for fd in s.fds:
             if fd.pipe_inode is not None:
                 others = [e for e in pmap.get(fd.pipe_inode, []) if e.pid != pid or e.fd != fd.fd]
-                other = "; ".join(f"{e.who} holds the {e.access} end (fd {e.fd})" for e in others) or "no one else holds it"
+                other = ("; ".join(f"{e.who} holds the {e.access} end (fd {e.fd})" for e in others)
+                         or "no one else holds it")
                 lines.append(f"{'  ' * depth}    fd {fd.fd}: {fd.access} end of pipe {fd.pipe_inode} ({other})")
         for k in kids.get(pid, []):
             show(k, depth + 1)

@@ -22,9 +22,9 @@ import fcntl
 import os
 import signal
 import termios
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import procaccess, processes, procfs, signals, waits
 from .evidence import calls, expect, short
@@ -170,7 +170,7 @@ class PipeWait:
     def describe(self) -> str:
         where = f"pipe {self.inode}" if self.inode else "a pipe"
         fd = f" (fd {self.fd})" if self.fd is not None else ""
-        fill = f" ({'fd %d, ' % self.fd if self.fd is not None else ''}{self.fill.describe()})" if self.fill else fd
+        fill = f" ({f'fd {self.fd}, ' if self.fd is not None else ''}{self.fill.describe()})" if self.fill else fd
         holders_text = "; ".join(
             (f"{self.who} itself as fd {e.fd}" if e.pid == self.pid else f"{e.who} as fd {e.fd}")
             for e in self.other_end)
@@ -380,7 +380,7 @@ class BlockedWriter:
     pid: int
     wchan: str
     fill: PipeFill | None
-    sample: "waits.BlockingSample"
+    sample: waits.BlockingSample
 
     def describe(self) -> str:
         return (f"state S, wchan {self.wchan}; pipe: {self.fill.describe() if self.fill else 'fill level unavailable'}"
@@ -395,7 +395,7 @@ def blocked_writer(pid: int, wchan: str, fd: int = 1, seconds: float = 0.5) -> B
 
 # ---------------------------------------------------------------- a parent's pipe ends, from the trace
 
-def kept_by_parent(tp: "TracedPipes", pid: int, pipe: "TracedPipe") -> list[str]:
+def kept_by_parent(tp: TracedPipes, pid: int, pipe: TracedPipe) -> list[str]:
     """What a forking parent did wrong with a pipe's ends: never closed one, or closed it only after
     it began to wait for its children (a reader's EOF or a writer's SIGPIPE waits on it)."""
     own = tp.calls_by_pid.get(pid, [])
@@ -483,7 +483,7 @@ def probe_reports(lines: list[str]) -> tuple[str | None, str | None, bool]:
     return relayed or next((line for line in lines if line.startswith("PROBE writer ")), None), reader, bool(relayed)
 
 
-def kept_at_exec(tp: "TracedPipes", pid: int | None) -> str | None:
+def kept_at_exec(tp: TracedPipes, pid: int | None) -> str | None:
     """The pipe ends a process kept across its execve, one per line ("none"); None if it never exec'd."""
     execve, kept = tp.held_at_exec(pid) if pid else (None, [])
     if execve is None:

@@ -171,7 +171,8 @@ def all_asleep_in_futex(pids: list[int]) -> bool:
             st, status = procfs.read_stat(pid), procfs.read_status(pid)
             if st is None or st.state != "S" or not procfs.read_wchan(pid).startswith(FUTEX_WCHANS) or not status:
                 return None
-            out.append((st.cpu_seconds, status.get("voluntary_ctxt_switches"), status.get("nonvoluntary_ctxt_switches")))
+            out.append((st.cpu_seconds, status.get("voluntary_ctxt_switches"),
+                        status.get("nonvoluntary_ctxt_switches")))
         return out
     first = sample()
     if not first:
@@ -309,7 +310,8 @@ def judge(calls: list[Call], run, cycle: list[tuple[str, str]], *, lock: str, in
         raise Fail(f"{run.label} moved `{what}` wrongly while holding {lock}",
                    expected=f"{what} = ({what} + 1) % {slots} before {show(token(done[bad]))}",
                    observed=f"{what} = {getattr(done[bad], index)}",
-                   evidence=[(f"{run.label}'s recorded calls ([in out] read from its own mapping)", excerpt(done, bad))],
+                   evidence=[(f"{run.label}'s recorded calls ([in out] read from its own mapping)",
+                              excerpt(done, bad))],
                    hint=f"Use slot[{what}], then {what} = ({what} + 1) % {slots}, while holding the mutex.")
 
 

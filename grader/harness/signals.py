@@ -35,8 +35,8 @@ import os
 import re
 import signal as _signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import procfs, waits
 from .api import Fail

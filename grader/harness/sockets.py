@@ -32,8 +32,8 @@ import stat
 import struct
 import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import procfs, waits
 from .api import Fail
@@ -478,7 +478,7 @@ class HarnessClient:
             self.sock.settimeout(left)
             try:
                 data = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             except OSError:
                 data = b""

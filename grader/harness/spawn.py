@@ -17,15 +17,16 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import limits, procaccess, procfs
 from . import trace as tracemod
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
-DEFAULT_TRACE = "%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,socket,bind,listen,accept,accept4,connect,unlink"
+DEFAULT_TRACE = ("%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,"
+                 "socket,bind,listen,accept,accept4,connect,unlink")
 STRACE = "/usr/bin/strace"
 
 
@@ -284,7 +285,8 @@ class Run:
                     return None
                 self._cond.wait(left)
 
-    def read_until(self, want: str | re.Pattern | Callable[[str], bool], timeout: float) -> tuple[str | None, list[str]]:
+    def read_until(self, want: str | re.Pattern | Callable[[str], bool],
+                   timeout: float) -> tuple[str | None, list[str]]:
         """Read stdout lines until one matches `want` (a prefix, a regex matched at the start, or a
         predicate): (that line, the lines before it). (None, the lines read) on EOF or after `timeout` s."""
         if isinstance(want, str):

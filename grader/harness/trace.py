@@ -19,7 +19,8 @@ _RESULT = re.compile(
 )
 _RESULT_MARK = re.compile(r"\)\s+= ")
 _SIGNAL = re.compile(r"^--- (?P<sig>SIG[A-Z0-9]+) (?P<info>.*) ---$")
-_EXIT = re.compile(r"^\+\+\+ (?:exited with (?P<code>\d+)|killed by (?P<sig>SIG[A-Z0-9]+)(?: \(core dumped\))?) \+\+\+$")
+_EXIT = re.compile(r"^\+\+\+ (?:exited with (?P<code>\d+)"
+                   r"|killed by (?P<sig>SIG[A-Z0-9]+)(?: \(core dumped\))?) \+\+\+$")
 
 
 @dataclass

@@ -70,8 +70,9 @@ def probe_tracing(uid: int) -> None:
     p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=exit_group", "-o", "/dev/null", "--",
                         *uid_switch(uid), "true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
     if p.returncode != 0:
-        raise DirectRunnerUnavailable("this platform does not let the grader trace programs (strace failed: "
-                                      f"{' '.join(p.stderr.decode(errors='replace').split())[:200]}); no check can run here")
+        why = " ".join(p.stderr.decode(errors="replace").split())[:200]
+        raise DirectRunnerUnavailable(f"this platform does not let the grader trace programs (strace failed: "
+                                      f"{why}); no check can run here")
 
 
 class DirectRunner(SharedOpen):
@@ -136,5 +137,5 @@ def _clean_up_after(uid: int) -> None:
         except (ProcessLookupError, PermissionError):
             pass
     for owner in sorted({o.uid for o in procfs.read_sysvipc()}):
-        subprocess.run(["ipcrm", "--all"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10,
-                       close_fds=True, **limits.as_user(owner))
+        subprocess.run(["ipcrm", "--all"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=10, close_fds=True, **limits.as_user(owner))

@@ -71,7 +71,8 @@ def _commit_setup(source: Path, copy_script: str, tag: str) -> str:
     base = f"ipcgrade-sim-base:{hashlib.sha256(installs).hexdigest()[:16]}"
     if not _image_exists(base):
         _commit(BASE, source, copy_script, base)
-    return _commit(base, source, "rm -rf /autograder /opt/ipcgrade-setup /opt/ipcgrade/refbin /grade && " + copy_script, tag)
+    fresh = "rm -rf /autograder /opt/ipcgrade-setup /opt/ipcgrade/refbin /grade && "
+    return _commit(base, source, fresh + copy_script, tag)
 
 
 def _commit(image: str, source: Path, script: str, tag: str) -> str:

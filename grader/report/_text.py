@@ -19,8 +19,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
 def visible(text: str) -> str:
     """Show control characters as escapes (`\\x07`) so a student sees what they printed."""
-    return _INVISIBLE.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 0x100
-                          else "\\u%04x" % ord(m.group()), text)
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                          else f"\\u{ord(m.group()):04x}", text)
 
 
 def one_line(text: str) -> str:

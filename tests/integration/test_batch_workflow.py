@@ -119,7 +119,7 @@ def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_cl
     kept = len(list(state.glob("*.json")))
     assert kept >= finished_before
     done = subprocess.run([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o", str(out)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+                          capture_output=True, timeout=600)
     assert done.returncode == 0
     text = " ".join(done.stdout.decode().split())
     assert f"{12 - kept} run, {kept} unchanged and reused" in text

@@ -120,7 +120,8 @@ def posix_leaks(obs: Observation) -> list[Finding]:
                 f"POSIX semaphore /{name[5:]}" if name.startswith("/sem.")
                 else f"POSIX shared-memory object {name}")
         evidence = [("left behind after every process had ended", f"{obj.path}  {obj.detail}".strip()),
-                    ("the creating call" + (f" (by {who})" if call else ""), call.raw if call else "(not in the trace)")]
+                    ("the creating call" + (f" (by {who})" if call else ""),
+                     call.raw if call else "(not in the trace)")]
         if run is not None and (_got_sigterm(obs, run) or run.name in obs.sigterm):
             out.append(Finding("sigterm-leak", f"{what}, created by {who}, was still there after {run.name} "
                                "was sent SIGTERM", who, evidence + _sigterm_evidence(obs, run), _sigterm_hint(run),

@@ -123,10 +123,10 @@ class _Monitor:
                 continue
             results: dict[int, tuple[float, float, blocking.BlockingSample]] = {}
 
-            def probe(pid: int) -> None:
+            def probe(pid: int, into: dict = results) -> None:
                 t0 = now()
                 sample = blocking.measure(pid, WINDOW)
-                results[pid] = (t0, now(), sample)
+                into[pid] = (t0, now(), sample)
 
             threads = [threading.Thread(target=probe, args=(p,), daemon=True) for p in pids]
             for t in threads:
@@ -383,7 +383,7 @@ class ScenarioRunner:
                                           f"{TERM_GRACE:g} s later")
             r.signal(signal.SIGTERM)
         deadline = time.monotonic() + TERM_GRACE
-        for name, r in terminated:
+        for _name, r in terminated:
             r.wait(max(0.0, deadline - time.monotonic()))
         self.ctx.kill_student_processes()
         for r in self.runs.values():

@@ -151,7 +151,8 @@ def _busy_finding(obs: Observation, pid: int, w: Window, calls: list[Syscall], c
         "(without IPC_NOWAIT), semop() on a semaphore the other process increments, read() on a pipe, "
         "pause()/sigsuspend() for a signal, waitpid() without WNOHANG. A loop that checks a flag burns "
         "a whole CPU and slows down the very process it is waiting for; a loop around a short "
-        "sleep still wakes up hundreds of times a second.", certainty, origin=calls[0].raw if calls else (context or ""))
+        "sleep still wakes up hundreds of times a second.", certainty,
+        origin=calls[0].raw if calls else (context or ""))
 
 
 # ------------------------------------------------------------------ hangs on semaphores and futexes

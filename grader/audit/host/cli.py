@@ -1,6 +1,7 @@
 """`grade audit`: parse the command line, audit in the sandbox, print the report.
 
-    grade audit [--format terminal|json|markdown|sarif] [--time-limit S] [--stdin TEXT] [--file F]... [--] PROGRAM.c|PROGRAM.py [ARG...]
+    grade audit [--format terminal|json|markdown|sarif] [--time-limit S] [--stdin TEXT] [--file F]...
+                [--] PROGRAM.c|PROGRAM.py [ARG...]
     grade audit [--format F] --scenario FILE.yaml
 
 Exit status: 0 when the audit found nothing, 1 when it found something, 2 for

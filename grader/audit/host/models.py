@@ -20,7 +20,8 @@ class Finding(_Model):
     process: str = ""
     evidence: list[Evidence] = []
     hint: str = ""
-    certainty: str = "certain"     # "certain": kernel state or the trace proves it; "likely": it also fits a correct program
+    # "certain": kernel state or the trace proves it; "likely": it also fits a correct program
+    certainty: str = "certain"
     origin: str = ""               # the trace line of the call that created the object or the end
 
 

@@ -32,7 +32,8 @@ def summary_line(report: AuditReport) -> str:
     kinds: dict[str, int] = {}
     for f in report.findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
-    return f"{_count(len(report.findings))}: " + ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in kinds.items())
+    listed = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in kinds.items())
+    return f"{_count(len(report.findings))}: {listed}"
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:

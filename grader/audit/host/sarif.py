@@ -28,7 +28,8 @@ CALLS = {
     "msgrcv": ("msgrcv(", ".receive("), "msgsnd": ("msgsnd(", ".send("), "semop": ("semop(", ".acquire(", ".release("),
     "semtimedop": ("semop(", "semtimedop(", ".acquire("), "futex": ("sem_wait(", "pthread_mutex_lock(", ".acquire("),
     "pipe": ("pipe(",), "pipe2": ("pipe(", "pipe2(", "Pipe("), "bind": ("bind(",),
-    "openat": ("shm_open(", "SharedMemory("), "link": ("sem_open(", "Semaphore("), "mq_open": ("mq_open(", "MessageQueue("),
+    "openat": ("shm_open(", "SharedMemory("), "link": ("sem_open(", "Semaphore("),
+    "mq_open": ("mq_open(", "MessageQueue("),
     "clone": ("fork(", "Process("), "clone3": ("fork(", "Process("), "fork": ("fork(",), "vfork": ("vfork(",),
     "write": ("write(",), "wait4": ("wait", ), "shmctl": ("shmctl(", ".remove("), "msgctl": ("msgctl(", ".remove("),
     "semctl": ("semctl(", ".remove("), "kill": ("kill(",), "shmdt": ("shmdt(", ".detach("),
@@ -60,7 +61,8 @@ def locate(f: Finding, sources: dict[str, Path], default: str | None) -> tuple[s
     except OSError:
         return name, None, ""
     for token in CALLS.get(call or "", ()):
-        hits = [i + 1 for i, line in enumerate(lines) if token in line and not line.lstrip().startswith(("//", "#", "*", "/*"))]
+        hits = [i + 1 for i, line in enumerate(lines)
+                if token in line and not line.lstrip().startswith(("//", "#", "*", "/*"))]
         if len(hits) == 1:
             return name, hits[0], f"the only {token.rstrip('(')}() call in the file"
         if hits:
