@@ -50,6 +50,9 @@ id -u student >/dev/null 2>&1 || useradd -u 2000 -g 2000 -M -d /work -s /bin/sh 
 getent group reference >/dev/null || groupadd -g 2001 reference
 id -u reference >/dev/null 2>&1 || useradd -u 2001 -g 2001 -M -d /nonexistent -s /bin/sh reference
 python3 -m venv /opt/ipcgrade-venv
+# Student Python programs import posix_ipc (bounded-buffer), which neither Debian nor Ubuntu packages.
+python3 -m pip install --no-cache-dir "posix_ipc==1.3.2" \
+  || python3 -m pip install --no-cache-dir --break-system-packages "posix_ipc==1.3.2"
 /opt/ipcgrade-venv/bin/pip install --no-cache-dir -r "$SRC/ipcgrade/requirements.txt"
 # Hidden checks and the reference solution: readable by root only, so student code cannot read them.
 chown -R root:root "$SRC"
