@@ -21,6 +21,10 @@ from grader.run.runners import Limits, RunnerUnavailable, RunResult, SharedOpen,
 WARNING = ("local runner: no container. Your programs run in private namespaces with resource limits, "
            "but the isolation is weaker than Docker's; use it for self-checking only.")
 UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--ipc", "--mount", "--net"]
+# POSIX shared memory and named semaphores live in /dev/shm, which a new IPC namespace does not
+# separate: each run gets its own tmpfs there, as each container does, so runs side by side (and
+# the host's own objects) never see each other's.
+PRIVATE_DEV_SHM = ["sh", "-c", 'mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && exec "$@"', "sh"]
 
 
 class LocalRunnerUnavailable(RunnerUnavailable):
@@ -63,7 +67,7 @@ class LocalRunner(SharedOpen):
             clean = Path(work) / "staged"
             shutil.copytree(submission, clean, symlinks=True)
             python, *args = harness_args(assignment, visible_only)
-            cmd = [*UNSHARE, "--", "timeout", "-s", "KILL", str(self.limits.wall_seconds),
+            cmd = [*UNSHARE, "--", *PRIVATE_DEV_SHM, "timeout", "-s", "KILL", str(self.limits.wall_seconds),
                    sys.executable, *args, "--submission", str(clean), "--workdir", work, "--local"]
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                    "IPCGRADE_ASSIGNMENTS": str(self.where.assignment_dir(assignment).parent),

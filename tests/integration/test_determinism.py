@@ -23,7 +23,7 @@ def test_verdicts_are_identical_five_times_on_busy_cores(name, verdict_runs):
              for i, run in enumerate(full[1:], 1) for case in full[0] if run[case] != full[0][case]]
     first = {s.student: visible_statuses(s) for s in books[0].submissions}
     for mode, book in zip(RUN_MODES, books):
-        if mode != "full":
+        if mode != "full" and book is not None:   # None: a mode this assignment is not graded in (conftest)
             flips += [f"{mode} run: {s.student}: {visible_statuses(s)} != {first[s.student]}"
                       for s in book.submissions if visible_statuses(s) != first[s.student]]
     assert flips == []

@@ -49,6 +49,8 @@ def test_grade_check_command_in_a_submission_folder(verdict_runs, tmp_path):
 @pytest.mark.parametrize("name", NAMES)
 def test_local_runner_agrees_with_docker(name, verdict_runs):
     docker_book, local = _run(verdict_runs, name, "full"), _run(verdict_runs, name, "local")
+    if local is None:
+        pytest.skip(f"{name} is not graded by the local runner in the shared runs (conftest.LOCAL_RUNNER_GAPS)")
     for docker_result, local_result in zip(docker_book.submissions, local.submissions):
         assert visible_statuses(local_result) == visible_statuses(docker_result), docker_result.student
 

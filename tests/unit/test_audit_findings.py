@@ -94,10 +94,20 @@ def test_detached_or_killed_processes_are_not_reported():
 def test_child_never_reaped_while_the_parent_lived_on_is_a_zombie():
     text = (f"37    09:00:00.000001 {FORK} = 38\n"
             "38    09:00:00.000100 +++ exited with 0 +++\n"
+            "37    09:00:00.000200 clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=1, tv_nsec=0}, 0x7ffd) = 0\n"
             "37    09:00:01.000000 +++ exited with 0 +++\n")
     [f] = zombies(obs_of(text, pid=37, zombies_seen={38: "pid 38 (zombie): state Z"}))
     assert f.kind == "zombie" and "1.00 s" in f.message
     assert ("/proc while it was a zombie", "pid 38 (zombie): state Z") in f.evidence
+
+
+def test_a_parent_that_only_prints_and_exits_leaves_no_zombie_however_slow_the_machine():
+    """The textbook fork example: on a loaded machine its last write can take most of a second."""
+    text = (f"37    09:00:00.000001 {FORK} = 38\n"
+            "38    09:00:00.000100 +++ exited with 0 +++\n"
+            '37    09:00:00.700000 write(1, "parent of 38\\n", 13) = 13\n'
+            "37    09:00:00.900000 +++ exited with 0 +++\n")
+    assert zombies(obs_of(text, pid=37, zombies_seen={38: "pid 38 (zombie): state Z"})) == []
 
 
 def test_reaped_orphaned_or_ignored_children_are_not_zombies():
@@ -211,6 +221,7 @@ def test_reader_whose_write_end_only_it_or_idle_peers_hold_is_a_hang():
 def test_a_parent_stuck_in_a_pipe_hang_is_not_also_blamed_for_a_zombie():
     text = (f"72    09:00:00.000001 {FORK} = 73\n"
             "73    09:00:00.000100 +++ exited with 0 +++\n"
+            "72    09:00:00.000200 read(3,  <unfinished ...>\n"
             "72    09:00:02.000000 +++ killed by SIGTERM +++\n")
     hang = PipeWait(72, "prog (pid 72)", "read", 3, 999, [PeerEnd(72, "prog (pid 72)", 4, True, "itself")])
     assert kinds(audit(obs_of(text, pid=72, pipe_waits=[hang]))) == ["pipe-hang"]
