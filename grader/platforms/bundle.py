@@ -15,7 +15,8 @@ from grader import assignments
 from grader.locations import HARNESS_PACKAGE
 
 # The grader's own dependencies (pyproject's), installed in a venv by the platform's setup.
-REQUIREMENTS = ["pydantic>=2.5", "pyyaml>=6", "rich>=13", "jinja2>=3.1", "docker>=6.1"]
+# posix_ipc: the harness itself makes bounded-buffer's test buffers (grader/harness/posix.py).
+REQUIREMENTS = ["pydantic>=2.5", "pyyaml>=6", "rich>=13", "jinja2>=3.1", "docker>=6.1", "posix_ipc==1.3.2"]
 # Debian/Ubuntu packages: compilers, the tracer and what student Python programs import.
 APT_PACKAGES = ["gcc", "libc6-dev", "make", "python3", "python3-venv", "python3-pip", "python3-sysv-ipc",
                 "python3-yaml", "strace", "util-linux", "procps", "coreutils", "tini"]
