@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.audit import main
-from grader.audit.container.findings import KINDS
+from grader.audit.container.observation import KINDS
 from grader.audit.host import corpus
 
 CORPUS = Path(__file__).resolve().parents[1] / "audit_corpus"

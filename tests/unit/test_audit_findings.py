@@ -1,21 +1,12 @@
 """`grade audit` rules, judged from captured trace text, /proc rows and probe windows (no container)."""
-from grader.audit.container.findings import (
-    Observation,
-    PeerEnd,
-    PipeWait,
-    PosixObject,
-    ProcessRun,
-    Window,
-    audit,
-    busy_waits,
-    ignored_errors,
-    no_shmdt,
-    pipe_hangs,
-    posix_leaks,
-    sysv_leaks,
-    zombies,
-)
+from grader.audit.container.findings import audit
+from grader.audit.container.ignored import ignored_errors
+from grader.audit.container.lifecycle import zombies
+from grader.audit.container.objects import no_shmdt, posix_leaks, sysv_leaks
+from grader.audit.container.observation import Observation, PeerEnd, PipeWait, PosixObject, ProcessRun, Window
+from grader.audit.container.pipe_rules import pipe_hangs
 from grader.audit.container.run import read_trace
+from grader.audit.container.waits import busy_waits
 from grader.harness import trace
 from grader.harness.procfs import parse_sysvipc
 

@@ -1,7 +1,10 @@
 """The audit rules added for real-world programs (issue 15), judged from captured trace text and
 /proc snapshots, without a container: crashes, hangs, timed waits, kept pipe ends, socket files,
 busy waiting judged from the trace, short-lived zombies, certainty."""
-from grader.audit.container.findings import (
+from grader.audit.container.findings import audit
+from grader.audit.container.lifecycle import crashes, zombies
+from grader.audit.container.objects import sockets_left
+from grader.audit.container.observation import (
     CERTAIN,
     LIKELY,
     Observation,
@@ -10,14 +13,9 @@ from grader.audit.container.findings import (
     ProcessRun,
     StuckProcess,
     Window,
-    audit,
-    busy_waits,
-    crashes,
-    hangs,
-    pipe_hangs,
-    sockets_left,
-    zombies,
 )
+from grader.audit.container.pipe_rules import pipe_hangs
+from grader.audit.container.waits import busy_waits, hangs
 from grader.harness import trace
 
 FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01)"

@@ -8,33 +8,10 @@ from __future__ import annotations
 
 from grader.audit.container.ignored import ignored_errors
 from grader.audit.container.lifecycle import crashes, zombies
-from grader.audit.container.objects import (
-    no_shmdt,
-    posix_leaks,
-    sockets_left,
-    sysv_leaks,
-)
-from grader.audit.container.observation import (
-    CERTAIN,
-    KINDS,
-    LIKELY,
-    TITLES,
-    Finding,
-    Observation,
-    PeerEnd,
-    PipeWait,
-    PosixObject,
-    ProcessRun,
-    StuckProcess,
-    Window,
-)
+from grader.audit.container.objects import no_shmdt, posix_leaks, sockets_left, sysv_leaks
+from grader.audit.container.observation import CERTAIN, KINDS, Finding, Observation
 from grader.audit.container.pipe_rules import pipe_ends, pipe_hangs
 from grader.audit.container.waits import busy_waits, hangs
-
-__all__ = ["CERTAIN", "KINDS", "LIKELY", "TITLES", "Finding", "Observation", "PeerEnd", "PipeWait", "PosixObject",
-           "ProcessRun", "StuckProcess", "Window", "audit", "busy_waits", "crashes", "hangs", "ignored_errors",
-           "no_shmdt", "pipe_ends", "pipe_hangs", "posix_leaks", "sockets_left", "sysv_leaks", "zombies"]
-
 
 # ------------------------------------------------------------------ all
 

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from grader.audit.container.findings import (
+from grader.audit.container.observation import (
     Observation,
     PeerEnd,
     PipeWait,

@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from grader.audit.container.findings import KINDS, TITLES
+from grader.audit.container.observation import KINDS, TITLES
 from grader.audit.host.models import AuditReport, Finding
 from grader.audit.host.render import finding_text
 
