@@ -25,11 +25,16 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script: this tree's grader
+
+from grader.harness.procfs import read_cmdline  # noqa: E402
 
 CONTAINER_WORKDIR = "/work"          # the harness's --workdir: /work/sub (submission), /work/ref (reference)
 STALL_SECONDS = 2.0
@@ -94,14 +99,6 @@ def _descendants(pid: int) -> list[int]:
         out += kids
         todo += kids
     return out
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [c.decode(errors="replace") for c in f.read().split(b"\0") if c]
-    except OSError:
-        return []
 
 
 def _posix_shm() -> set[str]:
@@ -199,7 +196,7 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
                     pass
             elif kind == "signal":
                 target = run.proc.pid if e["main"] else next(
-                    (p for p in _descendants(run.proc.pid) if _cmdline(p) == [host(a) for a in e["cmdline"]]), None)
+                    (p for p in _descendants(run.proc.pid) if read_cmdline(p) == [host(a) for a in e["cmdline"]]), None)
                 if target is None:
                     out.notes.append(f"signal {e['signum']} for run {e['run']}: no process {e['cmdline']}")
                 else:

@@ -258,8 +258,14 @@ def read_fds(pid: int) -> list[FdInfo]:
 
 
 def read_cmdline(pid: int) -> list[str]:
-    text = _read(f"{PROC}/{pid}/cmdline")
-    return [a for a in text.split("\0") if a] if text else []
+    """The process's argv ([] once it has gone, or for a zombie); bytes that are not UTF-8 (a
+    student's argv may hold anything) are replaced rather than losing the whole command line."""
+    try:
+        with open(f"{PROC}/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
 
 
 def read_uid(pid: int) -> int | None:

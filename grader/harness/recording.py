@@ -22,6 +22,8 @@ import os
 import signal
 import threading
 
+from . import procfs
+
 ENV = "IPCGRADE_RECORD_RUNS"
 EMBED_CAP = 4 << 20      # bytes of one embedded file
 
@@ -104,14 +106,6 @@ class _Recorder:
         return None, False
 
 
-def _cmdline(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [c.decode(errors="replace") for c in f.read().split(b"\0") if c]
-    except OSError:
-        return []
-
-
 def install(run_class) -> None:
     """Wrap Run's start, stdin and os.kill when IPCGRADE_RECORD_RUNS is set; otherwise do nothing."""
     path = os.environ.get(ENV)
@@ -159,7 +153,7 @@ def install(run_class) -> None:
                         rec.write({"event": "kill", "run": rid, "seen": rec.seen(),
                                    "sockets": rec.sockets(run._record_cwd)})
                 elif run is not None:
-                    cmdline = [] if main else _cmdline(pid)
+                    cmdline = [] if main else procfs.read_cmdline(pid)
                     rec.write({"event": "signal", "run": rid, "signum": int(signum), "main": main,
                                "cmdline": cmdline, "seen": rec.seen(),
                                "sockets": rec.sockets(run._record_cwd)})

@@ -1,5 +1,7 @@
 """Parsers for /proc/sysvipc and /proc/PID files, on captured text and on this very process."""
 import os
+import subprocess
+import sys
 
 from grader.harness import procfs
 
@@ -65,3 +67,15 @@ def test_status_and_live_process():
 def test_vanished_process_reads_as_none():
     assert procfs.read_stat(2 ** 22 + 7) is None
     assert procfs.snapshot(2 ** 22 + 7) is None
+
+
+
+def test_cmdline_keeps_arguments_that_are_not_utf8():
+    """A student's argv may hold any bytes: one bad byte must not lose the whole command line
+    (bench/bare.py finds the process to signal by it)."""
+    p = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", b"x\xffy"], stdin=subprocess.PIPE)
+    try:
+        assert procfs.read_cmdline(p.pid) == [sys.executable, "-c", "import sys; sys.stdin.read()", "x\ufffdy"]
+    finally:
+        p.communicate()
+    assert procfs.read_cmdline(p.pid) == []
