@@ -73,9 +73,11 @@ def test_vanished_process_reads_as_none():
 def test_cmdline_keeps_arguments_that_are_not_utf8():
     """A student's argv may hold any bytes: one bad byte must not lose the whole command line
     (bench/bare.py finds the process to signal by it)."""
-    p = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", b"x\xffy"], stdin=subprocess.PIPE)
+    code = "import sys; print(flush=True); sys.stdin.read()"
+    p = subprocess.Popen([sys.executable, "-c", code, b"x\xffy"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert procfs.read_cmdline(p.pid) == [sys.executable, "-c", "import sys; sys.stdin.read()", "x\ufffdy"]
+        p.stdout.readline()        # it runs (just after exec, the kernel may not have set up argv yet)
+        assert procfs.read_cmdline(p.pid) == [sys.executable, "-c", code, "x\ufffdy"]
     finally:
         p.communicate()
     assert procfs.read_cmdline(p.pid) == []
