@@ -14,14 +14,11 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
-import tempfile
-import threading
 from pathlib import Path
 
 from grader.harness.procaccess import CAP_SYS_PTRACE, has_capability
-from grader.locations import Locations
-from grader.run.runners import Limits, RunnerUnavailable, RunResult, SharedOpen, harness_args
+from grader.run.runners import RunnerUnavailable
+from grader.run.subprocess_runner import SubprocessRunner
 
 STUDENT_USER = "student"     # uid 2000 in our image; setup.sh creates it on the platform
 TOOLS = ("strace", "gcc", "timeout", "setpriv", "ipcrm", "tini")
@@ -75,55 +72,27 @@ def probe_tracing(uid: int) -> None:
                                       f"{why}); no check can run here")
 
 
-class DirectRunner(SharedOpen):
-    """The harness right here, as root, in the platform's container (see grader.run.runners.Runner)."""
+class DirectRunner(SubprocessRunner):
+    """The harness right here, as root, in the platform's container (see grader.run.subprocess_runner)."""
 
-    def __init__(self, limits: Limits = Limits(), where: Locations | None = None):
-        self.limits = limits
-        self.where = where or Locations.bundled()
-        self._running: set[subprocess.Popen] = set()
-        self._lock = threading.Lock()
+    work_prefix = "ipcgrade-direct-"
+    new_session = True
 
     def _open(self) -> None:
         check_available()
 
-    def cancel(self) -> None:
-        with self._lock:
-            procs = list(self._running)
-        for p in procs:
-            os.killpg(p.pid, 9)
+    def _stage(self, submission: Path, work: Path) -> Path:
+        staged = super()._stage(submission, work)
+        os.chmod(staged, 0o700)    # the original files: root only, the harness copies them out
+        return staged
 
-    def run(self, submission: Path, assignment: str, visible_only: bool = False) -> RunResult:
-        limits = self.limits
-        with tempfile.TemporaryDirectory(prefix="ipcgrade-direct-") as work:
-            os.chmod(work, 0o755)      # the student uid must reach its build folder inside
-            staged = Path(work) / "staged"
-            shutil.copytree(submission, staged, symlinks=True)
-            os.chmod(staged, 0o700)    # the original files: root only, the harness copies them out
-            # tini -s: a subreaper, as Docker's --init is PID 1 in our container. Orphans of student
-            # programs must be reaped, or they linger as zombies the next check counts as the student's.
-            python, *args = harness_args(assignment, visible_only)
-            cmd = ["tini", "-s", "--", "timeout", "-s", "KILL", str(limits.wall_seconds), sys.executable, *args,
-                   "--submission", str(staged), "--workdir", work]
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-                   "IPCGRADE_ASSIGNMENTS": str(self.where.assignment_dir(assignment).parent),
-                   "PYTHONPATH": str(self.where.harness_package.parents[1]), "PYTHONDONTWRITEBYTECODE": "1"}
-            p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, close_fds=True, start_new_session=True)
-            with self._lock:
-                self._running.add(p)
-            try:
-                out, err = p.communicate(timeout=limits.wall_seconds + 15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, 9)
-                out, err = p.communicate()
-                return RunResult(None, out[: limits.output_bytes], err[-20000:], timed_out=True)
-            finally:
-                with self._lock:
-                    self._running.discard(p)
-                _clean_up_after(2000)
-            return RunResult(p.returncode, out[: limits.output_bytes], err[-20000:],
-                             timed_out=p.returncode in (-9, 137))
+    def _wrap(self, command: list[str]) -> list[str]:
+        # tini -s: a subreaper, as Docker's --init is PID 1 in our container. Orphans of student
+        # programs must be reaped, or they linger as zombies the next check counts as the student's.
+        return ["tini", "-s", "--", *command]
+
+    def _after_run(self) -> None:
+        _clean_up_after(2000)
 
 
 def _clean_up_after(uid: int) -> None:

@@ -21,12 +21,12 @@ A runner
   progress from any thread and makes them return promptly.
 
 Implementations: `sandbox.DockerRunner` (one container per submission; the grading
-default), `localrun.LocalRunner` (user namespaces, for self-checks without Docker), and a
-platform runner (the harness straight on the host, inside an autograder platform's own
-container, as on Gradescope or PrairieLearn) fits the same shape: its `__enter__` checks
-the tools it needs, `run` starts the harness as a subprocess with `limits.wall_seconds`
-enforced from outside, and `cancel` kills that subprocess. Subclassing `SharedOpen` gives
-an implementation the enter/exit bookkeeping: it writes `_open`, `_close` and `cancel`.
+default), `localrun.LocalRunner` (user namespaces, for self-checks without Docker) and
+`platforms.direct.DirectRunner` (the harness straight on the host, inside an autograder
+platform's own container, as on Gradescope or PrairieLearn). The last two share
+`subprocess_runner.SubprocessRunner`: the harness as a subprocess with `limits.wall_seconds`
+enforced from outside. Subclassing `SharedOpen` gives an implementation the enter/exit
+bookkeeping: it writes `_open`, `_close` and `cancel`.
 """
 from __future__ import annotations
 
