@@ -16,7 +16,10 @@ from grader.run.subprocess_runner import SubprocessRunner
 
 WARNING = ("local runner: no container. Your programs run in private namespaces with resource limits, "
            "but the isolation is weaker than Docker's; use it for self-checking only.")
-UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--ipc", "--mount", "--net"]
+# --kill-child: when unshare dies (cancel() and the outer wall limit kill it), the kernel kills its
+# child, PID 1 of the namespace, and with it every process of the run. Without it they live on.
+UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc", "--ipc",
+           "--mount", "--net"]
 # POSIX shared memory and named semaphores live in /dev/shm, which a new IPC namespace does not
 # separate: each run gets its own tmpfs there, as each container does, so runs side by side (and
 # the host's own objects) never see each other's.
@@ -49,7 +52,6 @@ class LocalRunner(SubprocessRunner):
         check_available()
 
     def _wrap(self, command: list[str]) -> list[str]:
-        # Killing unshare's --fork child, PID 1 of the namespace, ends the whole run with it.
         return [*UNSHARE, "--", *PRIVATE_DEV_SHM, *command]
 
 

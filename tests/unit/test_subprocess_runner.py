@@ -1,13 +1,16 @@
 """The bookkeeping the local and platform runners share (grader.run.subprocess_runner), with a
 stand-in for the harness: a short Python program that reports what it was given."""
 import json
+import os
 import sys
 import threading
 import time
 
 import pytest
 
+from grader.harness import procfs
 from grader.platforms.direct import DirectRunner
+from grader.run import localrun
 from grader.run.localrun import LocalRunner
 from grader.run.runners import Limits
 from grader.run.subprocess_runner import SubprocessRunner
@@ -97,3 +100,32 @@ def test_each_runner_wraps_the_same_timed_harness_in_its_own_isolation():
     assert LocalRunner.harness_flags == ("--local",) and not LocalRunner.new_session
     assert DirectRunner()._wrap(timed) == ["tini", "-s", "--", *timed]
     assert DirectRunner.harness_flags == () and DirectRunner.new_session
+
+
+def test_cancelling_a_local_run_ends_every_process_in_its_namespaces(tmp_path):
+    """Killing `unshare` alone would leave its namespace's PID 1 (and the student's programs)
+    running until the wall limit: nothing may outlive a cancelled run."""
+    try:
+        localrun.check_available()
+    except localrun.LocalRunnerUnavailable as e:
+        pytest.skip(str(e))
+    marker = f"{os.getpid() % 1000 + 1}.{time.time_ns() % 10**6:06d}"   # a unique `sleep` argument
+
+    class Hanging(LocalRunner):
+        def _wrap(self, command):
+            return super()._wrap(["timeout", "-s", "KILL", "300", "sh", "-c", f"sleep {marker} & sleep {marker}"])
+
+    def sleepers():
+        return [p for p in procfs.all_pids() if procfs.read_cmdline(p) == ["sleep", marker]]
+
+    runner = Hanging()
+    worker = threading.Thread(target=runner.run, args=(submission(tmp_path), "shm-handshake"))
+    worker.start()
+    while len(sleepers()) < 2:
+        time.sleep(0.01)
+    runner.cancel()
+    worker.join(timeout=30)
+    deadline = time.monotonic() + 10
+    while sleepers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not worker.is_alive() and sleepers() == []
