@@ -109,6 +109,17 @@ def act(shm: str, size: int, ints: dict[int, int], take: list[str], give: list[s
         sem.close()
 
 
+def read_ints(shm: str, offsets: list[int]) -> list[int] | None:
+    """The native int32 values at `offsets` of shared memory `shm` now (None if it is gone)."""
+    import struct
+    try:
+        with open(path_of("shm", shm), "rb") as f:
+            data = f.read(max(offsets) + 4)
+    except OSError:
+        return None
+    return [struct.unpack_from("=i", data, o)[0] if len(data) >= o + 4 else None for o in offsets]
+
+
 def semaphore_value(name: str) -> int | None:
     """The semaphore's value now (sem_getvalue), or None if it does not exist."""
     import posix_ipc
