@@ -35,9 +35,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
