@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import ctypes
 import importlib
+import inspect
 import json
 import os
 import shutil
@@ -130,21 +131,51 @@ def private_dev_shm() -> bool:
             and libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"mode=1777,size=64m") == 0)
 
 
-def _decoded(value):
-    """Recorded arguments back to Python (grader.harness.recording._jsonable's dicts)."""
+class _RunView:
+    """A bare run as the harness's helpers see a Run (pid, alive, wait, label)."""
+
+    def __init__(self, run: _BareRun):
+        self.run, self.pid, self.label = run, run.proc.pid, " ".join(run.proc.args)
+
+    def alive(self) -> bool:
+        return self.run.proc.poll() is None
+
+    def wait(self, timeout: float):
+        try:
+            return self.run.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def _decoded(value, runs: dict):
+    """Recorded arguments back to Python (grader.harness.recording._jsonable: dicts, runs)."""
     if isinstance(value, dict):
-        return {_decoded(k): _decoded(v) for k, v in value["items"]}
+        if "run" in value:
+            return _RunView(runs[value["run"]])
+        return {_decoded(k, runs): _decoded(v, runs) for k, v in value["items"]}
     if isinstance(value, list):
-        return [_decoded(v) for v in value]
+        return [_decoded(v, runs) for v in value]
     return value
 
 
-def harness_action(e: dict) -> None:
-    """The harness's own IPC-state change, made again; everything in the replay runs as one uid."""
-    args = _decoded(e["args"])
+def harness_action(e: dict, runs: dict, out: Replay) -> None:
+    """The harness's own IPC-state change (or wait for a program's progress), made again. Everything
+    in the replay runs as one uid; what the harness knew had happened, the replay waits for (at most
+    STALL_SECONDS: a wait in vain is a stall)."""
+    func = getattr(importlib.import_module(e["module"]), e["function"])
+    args = _decoded(e["args"], runs)
     if args.get("uid") is not None:
         args["uid"] = os.geteuid()
-    getattr(importlib.import_module(e["module"]), e["function"])(**args)
+    args.update({name: STALL_SECONDS for name in ("wait", "timeout") if name in inspect.signature(func).parameters})
+    t0 = time.monotonic()
+    try:
+        done = func(**args) is not False
+    except Exception as exc:        # the bare world is not where the harness's was: a stall, not a crash
+        done, args = False, f"{type(exc).__name__}: {exc}"
+    if not done:
+        out.stalls += 1
+        out.stalled_seconds += time.monotonic() - t0
+        out.notes.append(f"{e['function']} waited in vain" + (f" ({args})" if isinstance(args, str) else ""))
 
 
 def _posix_shm() -> set[str]:
@@ -230,7 +261,7 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
                 break
             kind = e["event"]
             if kind == "action":
-                harness_action(e)
+                harness_action(e, runs, out)
                 continue
             if kind == "start":
                 runs[e["run"]] = _BareRun([host(a) for a in e["argv"]], host(e["cwd"]), {**env, **e["env"]})
@@ -282,9 +313,9 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
 
 def replay(events: list[dict], src: Path, programs: list[str], cflags: str, repeats: int = 3) -> Replay:
     """The fastest of `repeats` replays (the bare run's own best case, as the harness's is its median);
-    an abandoned one only if every one was."""
+    one that stalled (or was abandoned) only if every one did."""
     return min((replay_once(events, src, programs, cflags) for _ in range(repeats)),
-               key=lambda r: (r.abandoned, r.seconds))
+               key=lambda r: (r.abandoned, r.stalls > 0, r.seconds))
 
 
 def main() -> int:

@@ -29,7 +29,8 @@ import threading
 ENV = "IPCGRADE_RECORD_RUNS"
 EMBED_CAP = 4 << 20      # bytes of one embedded file
 # Harness functions that change IPC state the programs see, by module: recorded with their arguments.
-ACTIONS = {"grader.harness.posix": ("make_buffer", "remove", "act")}
+# A wait for a program's own progress (semtrace.settled) is one too: a replay waits for the same.
+ACTIONS = {"grader.harness.posix": ("make_buffer", "remove", "act"), "grader.harness.semtrace": ("settled",)}
 
 
 class _Recorder:
@@ -180,8 +181,10 @@ def install(run_class) -> None:
 
 
 def _jsonable(value):
-    """JSON for recorded arguments: tuples as lists, and dicts (whose keys may be ints: offsets)
-    as {"items": [[key, value], ...]}, which bench/bare.py turns back into dicts."""
+    """JSON for recorded arguments: tuples as lists, dicts (whose keys may be ints: offsets) as
+    {"items": [[key, value], ...]} and a Run as {"run": its id}, which bench/bare.py turns back."""
+    if hasattr(value, "_record_id"):
+        return {"run": value._record_id}
     if isinstance(value, dict):
         return {"items": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
