@@ -295,7 +295,7 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
                     os.kill(target, e["signum"])
             elif kind == "kill":
                 run.kill()
-        end = time.monotonic() + END_SECONDS
+        end = time.monotonic() + (0 if out.abandoned else END_SECONDS)
         for run in runs.values():
             try:
                 run.proc.wait(timeout=max(0.0, end - time.monotonic()))
