@@ -7,19 +7,30 @@ waits only until every run has printed as many stdout lines (and has ended, if i
 the harness had seen at that moment, and the Unix sockets it had seen bound exist. A line
 the harness passed from one run's stdout to another's stdin (a master's shmid) is replaced
 by the bare run's own line. Reference programs in mix-and-match sessions run the same host
-build (a correct submission is the reference). A wait that the bare programs cannot satisfy
-(output caused by the harness's own socket or pipe traffic, which is not replayed) gives up
-after STALL_SECONDS; that time is left out of the figure and the number of such stalls is
-reported.
+build (a correct submission is the reference). The harness's own changes to IPC
+state (recorded "action" events: bounded-buffer's test buffers) are made again by calling the
+same harness functions, so a program that needed them behaves as it did under the harness.
+
+Stall guard: a wait that the bare programs cannot satisfy (output caused by the harness's own
+socket or pipe traffic, which is not replayed) gives up after STALL_SECONDS and the run it
+waited for is not waited for again; that time is left out of the figure and the number of such
+stalls is reported. After MAX_STALLS stalls the replay is abandoned (`abandoned` in the result):
+it no longer follows the harness, so its time means nothing, and it must never hang the bench.
 
 Run as a script under `unshare --ipc` (bench.py does), so the replay's SysV and POSIX
-message-queue objects live in a namespace of their own and vanish with it.
+message-queue objects live in a namespace of their own and vanish with it. As root it also
+mounts a private tmpfs on /dev/shm (POSIX shm and named semaphores, which the IPC namespace
+does not separate), so objects left on the host by someone else cannot make a producer refuse
+to start, and the replay's own cannot outlive it.
 
     unshare --ipc python3 bench/bare.py RECORDING SRC PROGRAM,... CFLAGS [--repeats 3]
 """
 from __future__ import annotations
 
 import base64
+import ctypes
+import importlib
+import inspect
 import json
 import os
 import shutil
@@ -38,10 +49,11 @@ from grader.harness.procfs import read_cmdline  # noqa: E402
 
 CONTAINER_WORKDIR = "/work"          # the harness's --workdir: /work/sub (submission), /work/ref (reference)
 STALL_SECONDS = 2.0
+MAX_STALLS = 5
 END_SECONDS = 10.0
 
 
-RECORDED = {"file", "start", "send", "close", "signal", "kill"}
+RECORDED = {"file", "start", "send", "close", "signal", "kill", "action"}
 
 
 def parse_recording(stdout: bytes) -> list[dict]:
@@ -84,6 +96,7 @@ class Replay:
     stalls: int = 0
     stalled_seconds: float = 0.0
     runs: int = 0
+    abandoned: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -99,6 +112,64 @@ def _descendants(pid: int) -> list[int]:
         out += kids
         todo += kids
     return out
+
+
+def private_dev_shm() -> bool:
+    """A mount namespace of this process's own with a fresh tmpfs on /dev/shm (root only)."""
+    if os.geteuid() != 0:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newns, ms_rec, ms_private = 0x00020000, 0x4000, 0x40000
+    return (libc.unshare(clone_newns) == 0
+            and libc.mount(b"none", b"/", None, ms_rec | ms_private, None) == 0
+            and libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"mode=1777,size=64m") == 0)
+
+
+class _RunView:
+    """A bare run as the harness's helpers see a Run (pid, alive, wait, label)."""
+
+    def __init__(self, run: _BareRun):
+        self.run, self.pid, self.label = run, run.proc.pid, " ".join(run.proc.args)
+
+    def alive(self) -> bool:
+        return self.run.proc.poll() is None
+
+    def wait(self, timeout: float):
+        try:
+            return self.run.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def _decoded(value, runs: dict):
+    """Recorded arguments back to Python (grader.harness.recording._jsonable: dicts, runs)."""
+    if isinstance(value, dict):
+        if "run" in value:
+            return _RunView(runs[value["run"]])
+        return {_decoded(k, runs): _decoded(v, runs) for k, v in value["items"]}
+    if isinstance(value, list):
+        return [_decoded(v, runs) for v in value]
+    return value
+
+
+def harness_action(e: dict, runs: dict, out: Replay) -> None:
+    """The harness's own IPC-state change (or wait for a program's progress), made again. Everything
+    in the replay runs as one uid; what the harness knew had happened, the replay waits for (at most
+    STALL_SECONDS: a wait in vain is a stall)."""
+    func = getattr(importlib.import_module(e["module"]), e["function"])
+    args = _decoded(e["args"], runs)
+    if args.get("uid") is not None:
+        args["uid"] = os.geteuid()
+    args.update({name: STALL_SECONDS for name in ("wait", "timeout") if name in inspect.signature(func).parameters})
+    t0 = time.monotonic()
+    try:
+        done = func(**args) is not False
+    except Exception as exc:        # the bare world is not where the harness's was: a stall, not a crash
+        done, args = False, f"{type(exc).__name__}: {exc}"
+    if not done:
+        out.stalls += 1
+        out.stalled_seconds += time.monotonic() - t0
+        out.notes.append(f"{e['function']} waited in vain" + (f" ({args})" if isinstance(args, str) else ""))
 
 
 def _posix_shm() -> set[str]:
@@ -119,12 +190,41 @@ def build(src: Path, programs: list[str], cflags: str, dest: Path) -> None:
         subprocess.run(["gcc", *cflags.split(), "-o", str(dest / p), str(src / f"{p}.c")], check=True)
 
 
+def _wait_for(e: dict, runs: dict, host, out: Replay, lost: set) -> None:
+    """Wait, at most STALL_SECONDS, until the runs are where the harness saw them before event `e`."""
+    t_wait = time.monotonic()
+    deadline = t_wait + STALL_SECONDS
+    what = f"{e['event']}" + (f" of run {e['run']}" if "run" in e else f" {e.get('function')}")
+
+    def stalled(why: str) -> None:
+        out.stalls += 1
+        out.stalled_seconds += time.monotonic() - t_wait
+        out.notes.append(f"{what} waited in vain for {why}")
+
+    for path in map(host, e.get("sockets", [])):
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if not os.path.exists(path):
+            return stalled(path)
+    for rid, (lines, ended) in enumerate(e.get("seen", [])):
+        run = runs.get(rid)
+        if run is None or rid in lost:
+            continue
+        with run.cond:
+            while not run.reached(lines, ended) and time.monotonic() < deadline:
+                run.cond.wait(0.01)
+            if not run.reached(lines, ended):
+                lost.add(rid)
+                return stalled(f"run {rid}")
+
+
 def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str) -> Replay:
     """Compile, then replay; the clock runs from the first gcc to the last program's end."""
     out = Replay()
     root = Path(tempfile.mkdtemp(prefix="ib", dir="/tmp"))     # short: socket paths live under it
     shm_before = _posix_shm()
     runs: dict[int, _BareRun] = {}
+    lost: set = set()                 # runs a wait gave up on: not waited for again
     try:
         for e in events:                                          # grader-made files: not timed
             if e["event"] == "file" and not e["path"].startswith((f"{CONTAINER_WORKDIR}/sub/",
@@ -148,29 +248,15 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
         for e in events:
             if e["event"] == "file":
                 continue
-            t_wait = time.monotonic()
-            deadline = t_wait + STALL_SECONDS
-            for path in map(host, e.get("sockets", [])):
-                while not os.path.exists(path) and time.monotonic() < deadline:
-                    time.sleep(0.002)
-                if not os.path.exists(path):
-                    out.stalls += 1
-                    out.stalled_seconds += time.monotonic() - t_wait
-                    out.notes.append(f"{e['event']} of run {e['run']} waited in vain for {path}")
-                    break
-            for rid, (lines, ended) in enumerate(e.get("seen", [])):
-                run = runs.get(rid)
-                if run is None:
-                    continue
-                with run.cond:
-                    while not run.reached(lines, ended) and time.monotonic() < deadline:
-                        run.cond.wait(0.01)
-                    if not run.reached(lines, ended):
-                        out.stalls += 1
-                        out.stalled_seconds += time.monotonic() - t_wait
-                        out.notes.append(f"{e['event']} of run {e['run']} waited in vain for run {rid}")
-                        break
+            _wait_for(e, runs, host, out, lost)
+            if out.stalls >= MAX_STALLS:
+                out.abandoned = True
+                out.notes.append(f"abandoned after {out.stalls} stalls: the replay no longer follows the harness")
+                break
             kind = e["event"]
+            if kind == "action":
+                harness_action(e, runs, out)
+                continue
             if kind == "start":
                 runs[e["run"]] = _BareRun([host(a) for a in e["argv"]], host(e["cwd"]), {**env, **e["env"]})
                 out.runs += 1
@@ -203,7 +289,7 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
                     os.kill(target, e["signum"])
             elif kind == "kill":
                 run.kill()
-        end = time.monotonic() + END_SECONDS
+        end = time.monotonic() + (0 if out.abandoned else END_SECONDS)
         for run in runs.values():
             try:
                 run.proc.wait(timeout=max(0.0, end - time.monotonic()))
@@ -220,8 +306,10 @@ def replay_once(events: list[dict], src: Path, programs: list[str], cflags: str)
 
 
 def replay(events: list[dict], src: Path, programs: list[str], cflags: str, repeats: int = 3) -> Replay:
-    """The fastest of `repeats` replays (the bare run's own best case, as the harness's is its median)."""
-    return min((replay_once(events, src, programs, cflags) for _ in range(repeats)), key=lambda r: r.seconds)
+    """The fastest of `repeats` replays (the bare run's own best case, as the harness's is its median);
+    one that stalled (or was abandoned) only if every one did."""
+    return min((replay_once(events, src, programs, cflags) for _ in range(repeats)),
+               key=lambda r: (r.abandoned, r.stalls > 0, r.seconds))
 
 
 def main() -> int:
@@ -234,6 +322,9 @@ def main() -> int:
     ap.add_argument("cflags")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    if not private_dev_shm():
+        print("bare.py: no private /dev/shm (not root?): POSIX objects on the host may disturb the replay",
+              file=sys.stderr)
     events = parse_recording(args.recording.read_bytes())
     best = replay(events, args.src, args.programs.split(","), args.cflags, args.repeats)
     print(json.dumps(asdict(best)))

@@ -88,17 +88,17 @@ def make_buffer(name: str, slots: int, size: int, uid: int | None, suffixes=("em
             os.chown(path, uid, uid)
 
 
-def act(shm: str, size: int, ints: dict[int, int], take: list[str], give: list[str]) -> None:
+def act(shm: str, size: int, ints: dict[int, int], take: list[str], give: list[str], wait: float = 0.0) -> None:
     """Play one side of a protocol once: take each semaphore in `take` (without waiting: the caller
-    knows they are free), write native int32 values at the given offsets of shared memory `shm`,
-    then post each semaphore in `give`."""
+    knows they are free; a replay, which cannot know, waits up to `wait` seconds), write native
+    int32 values at the given offsets of shared memory `shm`, then post each semaphore in `give`."""
     import mmap
     import struct
 
     import posix_ipc
     for name in take:
         sem = posix_ipc.Semaphore(name)
-        sem.acquire(0)
+        sem.acquire(wait)
         sem.close()
     with open(path_of("shm", shm), "r+b") as f, mmap.mmap(f.fileno(), size) as ring:
         for offset, value in ints.items():
@@ -107,6 +107,17 @@ def act(shm: str, size: int, ints: dict[int, int], take: list[str], give: list[s
         sem = posix_ipc.Semaphore(name)
         sem.release()
         sem.close()
+
+
+def read_ints(shm: str, offsets: list[int]) -> list[int] | None:
+    """The native int32 values at `offsets` of shared memory `shm` now (None if it is gone)."""
+    import struct
+    try:
+        with open(path_of("shm", shm), "rb") as f:
+            data = f.read(max(offsets) + 4)
+    except OSError:
+        return None
+    return [struct.unpack_from("=i", data, o)[0] if len(data) >= o + 4 else None for o in offsets]
 
 
 def semaphore_value(name: str) -> int | None:

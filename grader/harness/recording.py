@@ -11,11 +11,15 @@ order and concurrency without the harness's own waits, and names the earlier out
 lines a write to stdin passes on (a master's shmid handed to its slave) so a replay
 can pass the bare run's lines instead (not done for argv, where a short number such
 as a count would match too much). Files the harness made for a run (data, helper tools) are
-embedded once. Without the variable nothing is wrapped: zero cost.
+embedded once. So are the harness's own changes to IPC state that a run depends on (ACTIONS:
+bounded-buffer's test buffers, made with posix_ipc, and the values the harness puts in them): a
+replay makes the same calls at the same point. Without the variable nothing is wrapped: zero cost.
 """
 from __future__ import annotations
 
 import base64
+import functools
+import importlib
 import inspect
 import json
 import os
@@ -26,6 +30,9 @@ from . import procfs
 
 ENV = "IPCGRADE_RECORD_RUNS"
 EMBED_CAP = 4 << 20      # bytes of one embedded file
+# Harness functions that change IPC state the programs see, by module: recorded with their arguments.
+# A wait for a program's own progress (semtrace.settled) is one too: a replay waits for the same.
+ACTIONS = {"grader.harness.posix": ("make_buffer", "remove", "act"), "grader.harness.semtrace": ("settled",)}
 
 
 class _Recorder:
@@ -161,3 +168,31 @@ def install(run_class) -> None:
 
     run_class.__init__, run_class.send, run_class.close_stdin = recorded_init, recorded_send, recorded_close
     os.kill = recorded_kill
+    for module_name, names in ACTIONS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            setattr(module, name, _recorded_action(rec, module_name, name, getattr(module, name)))
+
+
+def _jsonable(value):
+    """JSON for recorded arguments: tuples as lists, dicts (whose keys may be ints: offsets) as
+    {"items": [[key, value], ...]} and a Run as {"run": its id}, which bench/bare.py turns back."""
+    if hasattr(value, "_record_id"):
+        return {"run": value._record_id}
+    if isinstance(value, dict):
+        return {"items": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _recorded_action(rec: _Recorder, module: str, name: str, func):
+    """`func` logging an "action" event (its module, name and JSON arguments) before each call."""
+    @functools.wraps(func)
+    def recorded(*args, **kwargs):
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        with rec.lock:
+            rec.write({"event": "action", "module": module, "function": name,
+                       "args": _jsonable(bound.arguments), "seen": rec.seen()})
+        return func(*args, **kwargs)
+    return recorded

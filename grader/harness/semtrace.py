@@ -7,12 +7,16 @@ a session file; this module starts programs with it, parses the file and
 replays it.
 
 Trust: the records are written by the student's own processes, which can
-write anything to a file they hold open. A forged record can make a wrong
+write anything to a file they hold open (or skip the library: drop LD_PRELOAD,
+re-execute, wait with raw futex calls). A forged record can make a wrong
 protocol look right, or hide a deadlock's cause; it cannot change what the
-kernel shows (who sleeps in futex, what is left in /dev/shm) or the values the
-reference programs print. So the record judges the protocol, and an unrecorded
-run (the stress run with several consumers, and runs with the reference
-programs) is the independent check of the outcome.
+kernel shows (who sleeps in futex, what is left in /dev/shm), what shared
+memory holds, or the values the reference programs print. So the record judges
+the protocol's order; the one rule whose breach may never show in any outcome,
+the mutex, is also proven without it (held_lock_probe: the grader holds the
+mutex and reads the ring index); a program the recorder did not see fails
+(unseen); and an unrecorded run (the stress run with several consumers, and
+runs with the reference programs) is the independent check of the outcome.
 """
 from __future__ import annotations
 
@@ -181,6 +185,36 @@ def all_asleep_in_futex(pids: list[int]) -> bool:
     return first == sample()
 
 
+def settled(run, taken: str | None, timeout: float, moved: tuple[str, int, int] | None = None) -> bool:
+    """Wait until `run` has taken the semaphore `taken` (its value is 0 again), or until the int32
+    at (shm, offset) is `value` (`moved`), and then either sleeps in a futex wait or has exited:
+    it has done all it can without the next semaphore. False if not within `timeout`."""
+    from .posix import read_ints, semaphore_value
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        took = taken is None or semaphore_value(taken) == 0
+        went = moved is None or read_ints(moved[0], [moved[1]]) == [moved[2]]
+        if took and went and (not run.alive() or all_asleep_in_futex([run.pid])):
+            return True
+        run.wait(0.02)
+    return False
+
+
+def held_lock_probe(run, shm: str, offset: int, taken: str, lock: str, timeout: float) -> str | None:
+    """After the grader, holding `lock`, has posted `taken` (the counting semaphore `run` sleeps
+    on): what the shared memory shows `run` did without the lock (the ring index at `offset`
+    moved from 0), or None. Kernel and shared-memory evidence that no record written by the
+    program can change; None too when `run` does not get that far within `timeout`."""
+    from .posix import read_ints
+    if not settled(run, taken, timeout):
+        return None
+    moved = (read_ints(shm, [offset]) or [None])[0]
+    if moved in (None, 0):
+        return None
+    return (f"while the grader held {lock}, {run.label} went on without it: the ring index at offset "
+            f"{offset} of {shm} moved from 0 to {moved}")
+
+
 STEP_CALLS = {"wait<": "wait", "twait<": "timedwait", "try": "trywait", "post": "post",
               "unlink": "unlink", "shmunlink": "unlink"}
 STEP_FUNCS = {"wait": "sem_wait", "timedwait": "sem_timedwait", "trywait": "sem_trywait", "post": "sem_post",
@@ -297,6 +331,8 @@ def judge(calls: list[Call], run, cycle: list[tuple[str, str]], *, lock: str, in
     `counted` is the semaphore whose value is the number of items still in the buffer. When the
     session did not complete (it hung, say), a record that simply stops is not a deviation."""
     done = steps(calls, run.pid)
+    if not done and complete:
+        raise unseen(run)
     whole = rounds is None
     if whole:
         rounds = max(1, -(-len(done) // len(cycle)))
@@ -313,6 +349,18 @@ def judge(calls: list[Call], run, cycle: list[tuple[str, str]], *, lock: str, in
                    evidence=[(f"{run.label}'s recorded calls ([in out] read from its own mapping)",
                               excerpt(done, bad))],
                    hint=f"Use slot[{what}], then {what} = ({what} + 1) % {slots}, while holding the mutex.")
+
+
+def unseen(run, seen: int = 0, took: int | None = None) -> Fail:
+    """The Fail for a run whose semaphore calls the recorder did not see (all of them, or all but
+    `seen` of the `took` values it says it took): its protocol cannot be judged."""
+    observed = (f"{seen} recorded round(s) for the {took} values it took" if took is not None
+                else "no semaphore call recorded")
+    return Fail(f"the grader's recorder never saw {run.label}'s semaphore calls, so its protocol cannot be judged",
+                expected="every sem_wait and sem_post recorded as the program makes it", observed=observed,
+                hint="Call sem_open, sem_wait and sem_post of the C library (Python: posix_ipc) from the program "
+                     "itself, and keep its environment: a program that drops LD_PRELOAD, re-executes itself, or "
+                     "waits with its own futex calls is not recorded and fails this check.")
 
 
 def _left_protocol(calls, run, done, i, expected, lock, initial, counted) -> Fail:

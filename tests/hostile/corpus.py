@@ -1,6 +1,9 @@
 """The hostile corpus: building the batch folder and judging each verdict against its manifest.
 
-Shared by tests/integration/test_hostile.py and bench/hostile.py.
+The cases at the top level are shm-handshake submissions (tests/integration/test_hostile.py and
+bench/hostile.py); a folder named after another assignment holds that assignment's cases
+(tests/hostile/test_bounded_buffer.py). A case holds only its hostile program(s): the
+assignment's reference completes it.
 """
 from __future__ import annotations
 
@@ -75,7 +78,7 @@ def host_state() -> dict:
         return sorted(rows)
     student_procs = sorted(p for p in os.listdir("/proc") if p.isdigit() and _uid(p) in (2000, 2001)
                            and not _in_foreign_container(p))
-    return {"sysv": sysv(), "student_processes": student_procs,
+    return {"sysv": sysv(), "student_processes": student_procs, "dev_shm": sorted(os.listdir("/dev/shm")),
             "tmp": sorted(p.name for p in Path("/tmp").iterdir() if not p.name.startswith("pytest-")),
             "repo": sorted(str(p.relative_to(REPO)) for p in REPO.rglob("*") if ".git" not in p.parts
                            and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)}
@@ -100,10 +103,32 @@ def _uid(pid: str) -> int | None:
         return None
 
 
+def cases(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / "manifest.yaml").is_file())
+
+
+def build_assignment_batch(subs: Path, assignment: str, programs: list[str]) -> dict[str, dict]:
+    """Fill `subs` with the cases under tests/hostile/ASSIGNMENT, each completed with the reference
+    programs of its language that it lacks, and both references; return expectations."""
+    ref, expected = REPO / "assignments" / assignment / "reference", {}
+    for case in cases(CORPUS / assignment):
+        dst = subs / case.name
+        shutil.copytree(case, dst, ignore=shutil.ignore_patterns("manifest.yaml"))
+        lang, ext = ("python", ".py") if any(dst.glob("*.py")) else ("c", ".c")
+        for program in programs:
+            if not (dst / f"{program}{ext}").exists():
+                shutil.copy(ref / lang / f"{program}{ext}", dst)
+        expected[case.name] = yaml.safe_load((case / "manifest.yaml").read_text())["expect"]
+    for lang in ("c", "python"):
+        shutil.copytree(ref / lang, subs / f"reference-{lang}")
+        expected[f"reference-{lang}"] = {"status": "graded", "score": "full"}
+    return expected
+
+
 def build_batch(subs: Path) -> dict[str, dict]:
     """Fill `subs` with every hostile case, the generated ones and both references; return expectations."""
     expected = {}
-    for case in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+    for case in cases(CORPUS):
         _copy_case(case, subs / case.name)
         expected[case.name] = yaml.safe_load((case / "manifest.yaml").read_text())["expect"]
     expected.update(generated_cases(subs))

@@ -106,3 +106,53 @@ def test_bare_replay_keeps_order_and_passes_the_bare_line_on(tmp_path):
     result = bare.replay_once(events, tmp_path, [], "")
     assert out.read_text() == "new\n"
     assert result.runs == 2 and result.stalls == 0 and result.seconds > 0
+
+
+def test_harness_actions_are_recorded_with_their_arguments_and_replayed(tmp_path, monkeypatch):
+    """A harness function that changes IPC state (posix.act's int offsets, a Run argument) is logged
+    before it runs; the replay calls it again with the same arguments, the run being the bare one."""
+    from grader.harness import posix
+    calls = []
+    fake_act = lambda shm, size, ints, take, give, wait=0.0: calls.append((ints, wait))
+    monkeypatch.setattr(posix, "act", fake_act)
+    monkeypatch.setitem(recording.ACTIONS, "grader.harness.posix", ("act",))
+    monkeypatch.setitem(recording.ACTIONS, "grader.harness.semtrace", ())
+    recorded = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(recording.ENV, str(recorded))
+    monkeypatch.setattr(os, "kill", os.kill)
+    for name in ("__init__", "send", "close_stdin"):
+        monkeypatch.setattr(FakeRun, name, getattr(FakeRun, name))
+    recording.install(FakeRun)
+    run = FakeRun("consumer", ["consumer"], cwd=str(tmp_path / "sub"))
+    try:
+        posix.act("/bbe", 40, {8: 0, 0: 1}, take=["/bbe-empty"], give=[run])
+    finally:
+        run.proc.kill()
+        run.proc.wait()
+    action = [e for e in events(recorded) if e["event"] == "action"][0]
+    assert action["function"] == "act" and action["seen"] == [[0, False]]
+    monkeypatch.setattr(posix, "act", fake_act)          # the replay records nothing
+    bare_run = bare._BareRun(["sleep", "5"], str(tmp_path), dict(os.environ))
+    replay = bare.Replay()
+    try:
+        bare.harness_action(action, {0: bare_run}, replay)
+    finally:
+        bare_run.kill()
+        bare_run.proc.wait()
+    assert calls[0] == ({8: 0, 0: 1}, 0.0)
+    assert replay.stalls == 0, replay.notes
+    assert calls[1][0] == {8: 0, 0: 1} and calls[1][1] == bare.STALL_SECONDS   # the replay may wait
+
+
+def test_bare_replay_stall_guard(tmp_path, monkeypatch):
+    """A run that never prints what the harness saw is waited for once (a stall), not at every later
+    event; past MAX_STALLS stalls the replay is abandoned instead of crawling on."""
+    monkeypatch.setattr(bare, "STALL_SECONDS", 0.1)
+    silent = [{"event": "start", "run": 0, "argv": ["sleep", "0.5"], "cwd": "/work/sub", "env": {}, "seen": []}]
+    later = [{"event": "close", "run": 0, "seen": [[1, False]]}] * 4
+    result = bare.replay_once(silent + later, tmp_path, [], "")
+    assert result.stalls == 1 and not result.abandoned
+    many = [{"event": "start", "run": i, "argv": ["sleep", "5"], "cwd": "/work/sub", "env": {},
+             "seen": [[1, False]] * i} for i in range(bare.MAX_STALLS + 3)]
+    result = bare.replay_once(many, tmp_path, [], "")
+    assert result.abandoned and result.stalls == bare.MAX_STALLS

@@ -46,11 +46,13 @@ class Session:
     failure: Fail | None = None
     leftovers: list = field(default_factory=list)
     objects, blocked, rc = [], None, None       # lonely(): /dev/shm after `ready`, slept?, status after a signal
+    ignored_mutex: str | None = None            # what the held-mutex probe saw it do without the mutex
 
 
 def run_session(ctx, name, n, consumers=1, producer_impl="student", consumer_impl="student",
                 record=False, traced=True) -> Session:
     posix.remove(ctx.identity.uid, every(name))
+    before = {o.name for o in posix.objects()}
     s = Session(name, rec=semtrace.Recorder(f"{ctx.workdir}/../semtrace", ctx.identity.uid, name) if record else None)
     what = f"producer {name} {n} {consumers} with {consumers} consumer(s)"
     try:
@@ -63,14 +65,20 @@ def run_session(ctx, name, n, consumers=1, producer_impl="student", consumer_imp
                           locks=(sems(name)["mutex"],), timeout=RUN, hint=DEADLOCK_HINT)
     except Fail as f:
         s.failure = f
-    s.leftovers = own(name)
+    s.leftovers = [o for o in posix.objects() if o.name in every(name) or o.name not in before]
     return s
+
+
+def printed(consumer) -> tuple[int, int]:
+    """The count and sum a consumer printed last ((0, 0) when its line is wrong)."""
+    m = re.fullmatch(r"count=(\d+) sum=(-?\d+)", (consumer.lines() or [""])[-1])
+    return (int(m[1]), int(m[2])) if m else (0, 0)
 
 
 def totals(s: Session) -> tuple[int, int]:
     """The sums of every consumer's count and sum (a consumer whose line is wrong counts as 0)."""
-    got = [re.fullmatch(r"count=(\d+) sum=(-?\d+)", (c.lines() or [""])[-1]) for c in s.consumers]
-    return sum(int(m[1]) for m in got if m), sum(int(m[2]) for m in got if m)
+    got = [printed(c) for c in s.consumers]
+    return sum(g[0] for g in got), sum(g[1] for g in got)
 
 
 def require_totals(s: Session, n: int, what: str, hint: str):
@@ -100,11 +108,29 @@ def lonely(ctx, sig=signal.SIGTERM) -> Session:
         semtrace.await_line(ctx, s.producer, "ready", START, READY_HINT)
         s.objects = own(s.name)
         s.blocked = blocked_in(s.producer.pid, 1.0, settle=START, **FUTEX)
+        if s.blocked.ok:
+            s.ignored_mutex = producer_mutex_probe(s)
         s.producer.signal(sig)
         s.rc = s.producer.wait(START)
         s.leftovers = own(s.name)
         return s
     return ctx.memo(("lonely", sig), session)
+
+
+def producer_mutex_probe(s: Session) -> str | None:
+    """The producer sleeps on a full buffer (in = 0). The grader locks the mutex and takes slot 0
+    (out = 1, post empty): the producer must now sleep on the mutex with `in` still 0. Then the
+    grader lets go and waits until the producer has put 9 (in = 1) and sleeps again. Only on a
+    buffer as the spec makes it, full, with the mutex free (else other checks say what is wrong)."""
+    n, shm = sems(s.name), f"/{s.name}"
+    sizes = [o.size for o in s.objects if o.kind == "shm" and o.name == shm]
+    if sizes != [SIZE] or posix.semaphore_value(n["mutex"]) != 1 or posix.semaphore_value(n["full"]) != SLOTS:
+        return None
+    posix.act(shm, SIZE, {4: 1}, take=[n["mutex"], n["full"]], give=[n["empty"]])
+    seen = semtrace.held_lock_probe(s.producer, shm, 0, n["empty"], n["mutex"], START)
+    posix.act(shm, SIZE, {}, take=[], give=[n["mutex"]])
+    semtrace.settled(s.producer, None, START, moved=(shm, 0, 1))
+    return seen
 
 
 @check("producer-creates-objects")
@@ -145,21 +171,52 @@ def producer_sigterm_cleanup(ctx):
                         "then shm_unlink and sem_unlink everything and exit 1.")
 
 
+def empty_buffer(ctx) -> Session:
+    """consumer bbe on a buffer the grader made: it must sleep on full. The grader then puts a 0
+    while it holds the mutex (the consumer must sleep on the mutex, `out` still 0: the held-mutex
+    probe), and lets go of the mutex."""
+    def session():
+        name, n = "bbe", sems("bbe")
+        s = Session(name, rec=semtrace.Recorder(f"{ctx.workdir}/../semtrace", ctx.identity.uid, name))
+        posix.remove(ctx.identity.uid, every(name))
+        posix.make_buffer(name, SLOTS, SIZE, ctx.identity.uid)
+        consumer = semtrace.start(ctx, "consumer", [name], rec=s.rec)
+        s.consumers = [consumer]
+        s.blocked = blocked_in(consumer.pid, 1.0, settle=START, **FUTEX)
+        if not s.blocked.ok:
+            consumer.kill()
+        elif posix.semaphore_value(n["mutex"]) == 0:
+            s.failure = semtrace.deadlock(ctx, [consumer], "deadlock: the consumer sleeps in sem_wait while it holds "
+                                          "/bbe-mutex, so no producer can ever lock the mutex to put a value", rec=s.rec,
+                                          initial=initial(name), locks=(n["mutex"],), hint=DEADLOCK_HINT)
+            consumer.kill()
+        else:
+            posix.act(f"/{name}", SIZE, {8: 0, 0: 1}, take=[n["empty"], n["mutex"]], give=[n["full"]])  # put a 0
+            s.ignored_mutex = semtrace.held_lock_probe(consumer, f"/{name}", 4, n["full"], n["mutex"], START)
+            posix.act(f"/{name}", SIZE, {}, take=[], give=[n["mutex"]])
+            try:
+                ctx.finish(consumer, START, what="consumer, once the grader had put a 0")
+            except Fail as f:
+                s.failure = f
+        posix.remove(None, every(name))
+        return s
+    return ctx.memo("empty", session)
+
+
+def require_mutex(s: Session, what: str):
+    if s.ignored_mutex:
+        raise Fail(f"{what} does not wait for the mutex", expected="asleep in sem_wait(mutex) while the grader holds it",
+                   observed=s.ignored_mutex, hint="Lock the mutex (sem_wait) before touching the ring, every time.")
+
+
 @check("consumer-sleeps-when-empty")
 def consumer_sleeps_when_empty(ctx):
     """With an empty buffer the consumer sleeps in sem_wait(full), not holding the mutex, and takes a 0 once put"""
-    name, n, rec = "bbe", sems("bbe"), semtrace.Recorder(f"{ctx.workdir}/../semtrace", ctx.identity.uid, "bbe")
-    posix.remove(ctx.identity.uid, every(name))
-    posix.make_buffer(name, SLOTS, SIZE, ctx.identity.uid)
-    consumer = semtrace.start(ctx, "consumer", [name], rec=rec)
-    require_asleep(blocked_in(consumer.pid, 1.0, settle=START, **FUTEX), "with an empty buffer the consumer", "full")
-    if posix.semaphore_value(n["mutex"]) == 0:
-        raise semtrace.deadlock(ctx, [consumer], "deadlock: the consumer sleeps in sem_wait while it holds /bbe-mutex, "
-                                "so no producer can ever lock the mutex to put a value", rec=rec,
-                                initial=initial(name), locks=(n["mutex"],), hint=DEADLOCK_HINT)
-    posix.act(f"/{name}", SIZE, {8: 0, 0: 1}, take=[n["empty"], n["mutex"]], give=[n["mutex"], n["full"]])  # put a 0
-    ctx.finish(consumer, START, what="consumer, once the grader had put a 0")
-    posix.remove(None, every(name))
+    s = empty_buffer(ctx)
+    require_asleep(s.blocked, "with an empty buffer the consumer", "full")
+    if s.failure:
+        raise s.failure
+    consumer = s.consumers[0]
     if consumer.lines() != ["count=0 sum=0"] or consumer.returncode != 0:
         raise Fail("the consumer took the grader's 0 but did not end as the spec says",
                    expected="count=0 sum=0, exit 0", observed=f"{consumer.stdout!r}; {consumer.describe_exit()}")
@@ -186,6 +243,7 @@ def judge(s: Session, run, counting: str, posted: str, **kw):
 @check("producer-protocol", depends=["producer-creates-objects"])
 def producer_protocol(ctx):
     """Every value: sem_wait(empty), sem_wait(mutex), slot[in], in+1, sem_post(mutex), sem_post(full); then 8 x sem_wait(empty) before removing anything"""
+    require_mutex(lonely(ctx), "with the buffer full, the producer")
     s = protocol_session(ctx, "producer")
     if s.producer is not None and s.producer.pid is not None:
         judge(s, s.producer, "empty", "full", rounds=PROTO_N + 1, tail=[("wait", sems(s.name)["empty"])] * SLOTS,
@@ -197,9 +255,15 @@ def producer_protocol(ctx):
 @check("consumer-protocol")
 def consumer_protocol(ctx):
     """Every consumer, for every value: sem_wait(full), sem_wait(mutex), slot[out], out+1, sem_post(mutex), sem_post(empty)"""
+    require_mutex(empty_buffer(ctx), "the consumer")
     s = protocol_session(ctx, "consumer")
+    calls = s.rec.calls()
     for c in s.consumers:
         judge(s, c, "full", "empty", index="ring_out")
+        took = printed(c)[0] + 1          # its values and the 0
+        seen = sum(k.pid == c.pid and k.call == "wait<" and k.ok and k.name == sems(s.name)["full"] for k in calls)
+        if not s.failure and seen < took:
+            raise semtrace.unseen(c, seen, took)
     if s.failure:
         raise s.failure
 
