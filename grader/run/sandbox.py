@@ -108,13 +108,7 @@ class DockerRunner(SharedOpen):
 
     def _close(self) -> None:
         self.cancel()
-        while True:     # removals and warm starts still in flight: wait, then remove what they left
-            with self._lock:
-                threads = list(self._background)
-            if not threads:
-                break
-            for t in threads:
-                t.join()
+        self._settle()      # removals and warm starts still in flight: wait, then remove what they left
         self.cancel()
         with _OPEN_LOCK:
             _OPEN_RUNNERS.discard(self.token)
@@ -143,6 +137,27 @@ class DockerRunner(SharedOpen):
             return self._guarded(lambda: self._collect(warm.container))
         finally:
             self._in_background(self._dispose, warm)
+
+    def prepare(self, assignment: str, visible_only: bool = False) -> None:
+        """Wait until a warm container for this assignment is ready (the state a batch's next run finds)."""
+        self._settle()
+        key = (assignment, visible_only)
+        with self._lock:
+            if self._ready.get(key):
+                return
+        warm = self._guarded(lambda: self._start_warm(key))
+        with self._lock:
+            self._ready.setdefault(key, []).append(warm)
+
+    def _settle(self) -> None:
+        """Wait for the removals and warm starts in flight."""
+        while True:
+            with self._lock:
+                threads = list(self._background)
+            if not threads:
+                return
+            for t in threads:
+                t.join()
 
     # ---------------------------------------------------------------- warm containers
     def _start_warm(self, key: tuple[str, bool]) -> _Warm:

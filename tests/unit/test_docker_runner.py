@@ -178,8 +178,7 @@ def test_cancel_removes_the_warm_containers_too(tmp_path):
     box = sandbox.DockerRunner(client=client, image="ipcgrade:test")
     with box:
         box.run(student(tmp_path, "alice"), "shm-handshake")
-        for t in list(box._background):
-            t.join()
+        box.prepare("shm-handshake")
         ready = [w.container.id for waiting in box._ready.values() for w in waiting]
         assert ready                                   # the next run's container waits
         box.cancel()
@@ -192,8 +191,7 @@ def test_a_warm_container_that_stopped_is_not_used(tmp_path):
     box = sandbox.DockerRunner(client=client, image="ipcgrade:test")
     with box:
         box.run(student(tmp_path, "alice"), "shm-handshake")
-        for t in list(box._background):
-            t.join()
+        box.prepare("shm-handshake")
         stale = [w.container.id for waiting in box._ready.values() for w in waiting]
         res = box.run(student(tmp_path, "bob"), "shm-handshake")
     assert res.container_id not in stale
