@@ -212,6 +212,46 @@ def container_start_seconds(client, tag: str, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def phases(client, tag: str, name: str, repeats: int = 5) -> dict[str, float]:
+    """Where a cold single-container run of the C reference spends its time (medians, seconds):
+    each Docker call, and inside `wait` the interpreter with the harness's imports (from a container
+    that only imports them, less one running `true`), the build and the checks."""
+    ref = assignments.load(name).reference_dir / "c"
+    limits = sandbox.Limits()
+
+    def timed(command: list[str]) -> tuple[dict[str, float], bytes]:
+        t, t0 = {}, time.monotonic()
+        container = client.containers.create(**sandbox.container_config(tag, command, ref, limits))
+        for step, call in (("create", lambda: None), ("start", container.start), ("wait", container.wait),
+                           ("logs", lambda: container.logs(stdout=True, stderr=False))):
+            out = call()
+            t[step] = time.monotonic() - t0
+            t0 = time.monotonic()
+        client.api.remove_container(container.id, force=True)
+        t["remove"] = time.monotonic() - t0
+        return t, out
+
+    rows: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        noop, _ = timed(["true"])
+        imports, _ = timed(["python3", "-c", "import grader.harness.__main__"])
+        run, out = timed(harness_command(name, record=False))
+        checks = {}
+        for line in out.decode().splitlines():
+            event = json.loads(line)
+            if event.get("event") == "check":
+                checks[event["outcome"]["id"]] = event["outcome"]["seconds"]
+        build = checks.pop("build", 0.0)
+        for k, v in {**{f"container {k}": run[k] for k in ("create", "start", "logs", "remove")},
+                     "interpreter and harness imports": imports["wait"] - noop["wait"],
+                     "build (copy in, compile)": build, "checks": sum(checks.values()),
+                     "rest of the harness (loading checks, its end, container exit)":
+                         run["wait"] - (imports["wait"] - noop["wait"]) - build - sum(checks.values()),
+                     "total": sum(run.values())}.items():
+            rows.setdefault(k, []).append(v)
+    return {k: round(statistics.median(v), 3) for k, v in rows.items()}
+
+
 def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int]) -> dict:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         row = pool.submit(grade_classes, name, size, jobs).result()
@@ -271,6 +311,8 @@ def main() -> int:
     ap.add_argument("--class-size", type=int, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
+    ap.add_argument("--phases", action="store_true",
+                    help="only print where one cold container run of the C reference spends its time")
     ap.add_argument("--stub-sizes", default="100,1000",
                     help="class sizes for the stub-harness memory figure (flat memory); empty to skip")
     args = ap.parse_args()
@@ -282,6 +324,10 @@ def main() -> int:
     client = dockerenv.client()
     tag = image.ensure_image(client)
     load = os.getloadavg()
+    if args.phases:
+        for name in names:
+            print(f"{name} (load average {load[0]:.2f}): {json.dumps(phases(client, tag, name), indent=1)}")
+        return 0
     start = container_start_seconds(client, tag)
     rows = {}
     for name in names:
