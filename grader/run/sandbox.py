@@ -25,6 +25,7 @@ waits for that and removes the warm ones too, so nothing is left behind.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -134,7 +135,7 @@ class DockerRunner(SharedOpen):
         try:
             stage_into(submission, warm.slot / "submission")
             (warm.slot / "start" / "go").touch()
-            return self._guarded(lambda: self._collect(warm.container))
+            return self._guarded(lambda: self._collect_until_end(warm.container))
         finally:
             self._in_background(self._dispose, warm)
 
@@ -291,16 +292,48 @@ class DockerRunner(SharedOpen):
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             timed_out = True
             code = None
-            try:
-                container.kill()
-            except (APIError, DockerException):
-                pass
+            _kill(container)
         oom = bool(_state(client, container.id).get("OOMKilled"))
         if code == 137 and not oom:
             timed_out = True  # the wall limit inside the container (`timeout -s KILL` or the harness's own) fired
         out = container.logs(stdout=True, stderr=False)[: limits.output_bytes]
         err = container.logs(stdout=False, stderr=True)[-20000:]
         return RunResult(code, out, err, timed_out, oom, container.id)
+
+
+    def _collect_until_end(self, container) -> RunResult:
+        """The harness's lines as they come, returned at its end line, without waiting for the container
+        to exit (0.05 to 0.4 s more; its removal happens off the critical path). The harness exits 0 right
+        after that line. Without one (a limit or a crash ended it, or it said too much) this falls back
+        to `_collect`, which waits for the exit and reads both streams."""
+        deadline = threading.Timer(self.limits.wall_seconds + 15, _kill, (container,))
+        deadline.daemon = True
+        deadline.start()
+        out = bytearray()
+        try:
+            for chunk in container.logs(stdout=True, stderr=False, stream=True, follow=True):
+                out += chunk
+                if len(out) > self.limits.output_bytes:
+                    break
+                if out.endswith(b"\n") and _is_end(out[out.rfind(b"\n", 0, -1) + 1:]):
+                    return RunResult(0, bytes(out), b"", container_id=container.id)
+        finally:
+            deadline.cancel()
+        return self._collect(container)
+
+
+def _is_end(line: bytes) -> bool:
+    try:
+        return json.loads(line).get("event") == "end"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _kill(container) -> None:
+    try:
+        container.kill()
+    except (APIError, DockerException, requests.RequestException):
+        pass
 
 
 @dataclass

@@ -32,16 +32,23 @@ class FakeContainer:
     def wait(self, timeout):
         if self.client.wait_error:
             raise self.client.wait_error
+        self.client.waited.append(self.id)
+        return {"StatusCode": self.client.exit_code}
+
+    def _started_grading(self):
         mounts = {m["Target"]: Path(m["Source"]) for m in self.client.by_id[self.id]["mounts"]}
         if "/start" in mounts:   # what a warm container's harness would find when it starts grading
             self.client.graded[self.id] = (sorted(os.listdir(mounts["/submission"])),
                                            (mounts["/start"] / "go").exists())
-        return {"StatusCode": self.client.exit_code}
 
     def kill(self):
         pass
 
-    def logs(self, stdout, stderr):
+    def logs(self, stdout, stderr, stream=False, follow=False):
+        if stream:
+            self._started_grading()
+            data = self.client.stdout
+            return iter([data[:5], data[5:]])
         return self.client.stdout if stdout else self.client.stderr
 
 
@@ -68,7 +75,7 @@ class FakeClient:
         self.state = kw.get("state", {})
         self.stdout, self.stderr = kw.get("stdout", b""), kw.get("stderr", b"")
         self.created, self.removed = [], []
-        self.by_id, self.empty_at_creation, self.graded = {}, {}, {}
+        self.by_id, self.empty_at_creation, self.graded, self.waited = {}, {}, {}, []
         self.lock = threading.Lock()
         self.api = FakeAPI(self)
         self.containers = self
@@ -160,6 +167,7 @@ def test_warm_containers_each_grade_one_submission_that_appeared_only_for_its_ru
         first = box.run(student(tmp_path, "alice"), "shm-handshake")
         second = box.run(student(tmp_path, "bob"), "shm-handshake")
     assert first.stdout == b'{"event": "end"}\n'
+    assert first.container_id not in client.waited          # its end line was enough: no wait for the exit
     assert first.container_id != second.container_id
     assert client.graded[first.container_id] == (["alice.c"], True)
     assert client.graded[second.container_id] == (["bob.c"], True)
@@ -196,3 +204,10 @@ def test_a_warm_container_that_stopped_is_not_used(tmp_path):
         res = box.run(student(tmp_path, "bob"), "shm-handshake")
     assert res.container_id not in stale
     assert client.graded[res.container_id] == (["bob.c"], True)
+
+
+def test_a_warm_run_without_an_end_line_waits_for_the_exit_and_its_limits(tmp_path):
+    client = FakeClient(stdout=b'{"event": "plan"}\n', exit_code=137, state={"Running": True})
+    with sandbox.DockerRunner(client=client, image="ipcgrade:test") as box:
+        res = box.run(student(tmp_path, "alice"), "shm-handshake")
+    assert res.container_id in client.waited and res.timed_out and res.stdout == b'{"event": "plan"}\n'
