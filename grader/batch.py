@@ -88,6 +88,9 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
 
     if todo:
         with runner:
+            expect = getattr(runner, "expect", None)
+            if expect is not None:
+                expect(len(todo))
             _run_all(todo, work, record, jobs or default_jobs(), runner, assignment.name, console)
     if runner_down:
         console.print(f"[red]Grading stopped working during the batch:[/red] {runner_down}\n"

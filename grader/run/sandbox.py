@@ -96,6 +96,8 @@ class DockerRunner(SharedOpen):
         self._lock = threading.Lock()
         self._ready: dict[tuple[str, bool], list[_Warm]] = {}   # started, waiting for a submission
         self._generation = 0            # bumped by cancel(): what was being prepared before is discarded
+        self._to_come: int | None = None    # runs announced by expect() and not begun (None: unknown)
+        self._starting: dict[tuple[str, bool], int] = {}    # warm containers being started, per key
         self._background: set[threading.Thread] = set()
 
     def _open(self) -> None:
@@ -131,7 +133,15 @@ class DockerRunner(SharedOpen):
                 return self.run_command(clean, harness_args(assignment, visible_only))
         key = (assignment, visible_only)
         warm = self._take_ready(key) or self._guarded(lambda: self._start_warm(key))
-        self._in_background(self._replenish, key, self._generation)
+        with self._lock:
+            if self._to_come is not None:
+                self._to_come = max(0, self._to_come - 1)
+            ahead = len(self._ready.get(key, ())) + self._starting.get(key, 0)
+            successor = self._to_come is None or self._to_come > ahead
+            if successor:
+                self._starting[key] = self._starting.get(key, 0) + 1
+        if successor:
+            self._in_background(self._replenish, key, self._generation)
         try:
             stage_into(submission, warm.slot / "submission")
             (warm.slot / "start" / "go").touch()
@@ -202,17 +212,25 @@ class DockerRunner(SharedOpen):
                 return warm
             self._in_background(self._dispose, warm)
 
+    def expect(self, runs: int) -> None:
+        """A batch is about to ask for `runs` runs: warm containers are started for those only."""
+        with self._lock:
+            self._to_come = (self._to_come or 0) + runs
+
     def _replenish(self, key: tuple[str, bool], generation: int) -> None:
         """Start the next run's container now; a failure here is met again, and reported, by that run."""
+        warm = None
         try:
             warm = self._start_warm(key)
         except Exception:
-            return
+            pass
         with self._lock:
-            if generation == self._generation:
+            self._starting[key] -= 1
+            if warm is not None and generation == self._generation:
                 self._ready.setdefault(key, []).append(warm)
                 return
-        self._dispose(warm)         # cancelled meanwhile
+        if warm is not None:
+            self._dispose(warm)         # cancelled meanwhile
 
     def _dispose(self, warm: _Warm) -> None:
         _remove(self.client, warm.container.id)

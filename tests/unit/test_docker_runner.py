@@ -211,3 +211,13 @@ def test_a_warm_run_without_an_end_line_waits_for_the_exit_and_its_limits(tmp_pa
     with sandbox.DockerRunner(client=client, image="ipcgrade:test") as box:
         res = box.run(student(tmp_path, "alice"), "shm-handshake")
     assert res.container_id in client.waited and res.timed_out and res.stdout == b'{"event": "plan"}\n'
+
+
+def test_no_warm_container_is_started_beyond_the_runs_a_batch_announced(tmp_path):
+    client = FakeClient(stdout=b'{"event": "end"}\n', state={"Running": True})
+    with sandbox.DockerRunner(client=client, image="ipcgrade:test") as box:
+        box.expect(2)
+        box.run(student(tmp_path, "alice"), "shm-handshake")
+        box.prepare("shm-handshake")
+        box.run(student(tmp_path, "bob"), "shm-handshake")
+    assert len(client.created) == 2
