@@ -115,6 +115,8 @@ class DockerRunner(SharedOpen):
         self.cancel()
         with _OPEN_LOCK:
             _OPEN_RUNNERS.discard(self.token)
+        with self._lock:
+            self._to_come = None
 
     def cancel(self) -> None:
         with self._lock:
@@ -328,8 +330,9 @@ class DockerRunner(SharedOpen):
         deadline.daemon = True
         deadline.start()
         out = bytearray()
+        stream = container.logs(stdout=True, stderr=False, stream=True, follow=True)
         try:
-            for chunk in container.logs(stdout=True, stderr=False, stream=True, follow=True):
+            for chunk in stream:
                 out += chunk
                 if len(out) > self.limits.output_bytes:
                     break
@@ -337,6 +340,9 @@ class DockerRunner(SharedOpen):
                     return RunResult(0, bytes(out), b"", container_id=container.id)
         finally:
             deadline.cancel()
+            close = getattr(stream, "close", None)   # the daemon connection it holds goes back at once
+            if close is not None:
+                close()
         return self._collect(container)
 
 
