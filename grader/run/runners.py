@@ -115,6 +115,13 @@ class SharedOpen:
         """`runs` more runs are coming (a hint; runners that prepare nothing ahead ignore it)."""
 
 
+def announce(runner: Runner, runs: int) -> None:
+    """Tell `runner` that `runs` runs are coming, if it takes the hint (see `SharedOpen.expect`)."""
+    expect = getattr(runner, "expect", None)
+    if expect is not None:
+        expect(runs)
+
+
 def default_runner(where=None) -> Runner:
     """The grading runner when the caller names none: Docker with the default limits, its image
     holding the assignments `where` (a `Locations`) can see."""
