@@ -30,10 +30,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import yaml
-
 from . import build, procaccess, runner
 from .context import CheckContext
+from .prebuild import load_meta
 from .spawn import Identity
 
 ASSIGNMENTS = os.environ.get("IPCGRADE_ASSIGNMENTS", "/opt/ipcgrade/assignments")
@@ -55,8 +54,7 @@ class Prepared:
 
 def prepare(assignment: str, include_hidden: bool) -> Prepared:
     adir = os.path.join(ASSIGNMENTS, assignment)
-    with open(os.path.join(adir, "assignment.yaml")) as f:
-        meta = yaml.safe_load(f)
+    meta = load_meta(adir)
     return Prepared(assignment, adir, meta, runner.load_checks(adir, include_hidden))
 
 
