@@ -84,7 +84,7 @@ def check_medians(book) -> dict[str, float]:
     return dict(sorted(medians.items(), key=lambda kv: -kv[1]))
 
 
-def grade_classes(name: str, size: int, jobs: int) -> dict:
+def grade_classes(name: str, size: int, jobs: int, warm: bool = True) -> dict:
     """Both classes and the cached rerun, in a fresh process so its peak RSS is this assignment's."""
     a = assignments.load(name)
     cases = [c for c in selftest.cases(a) if c.problem is None]
@@ -98,7 +98,7 @@ def grade_classes(name: str, size: int, jobs: int) -> dict:
             subs = discover(tmp / label, tmp / f"staging-{label}")
             store = ResultStore(tmp / f"out-{label}")
             t0 = time.monotonic()
-            run = grade_batch(a, subs, jobs=jobs, store=store)
+            run = grade_batch(a, subs, jobs=jobs, store=store, runner=sandbox.DockerRunner(where=a.where, warm=warm))
             seconds = time.monotonic() - t0
             book = list(run.book.submissions)
             out[label] = {"size": size, "seconds": round(seconds, 2), "per_minute": round(size / seconds * 60, 1),
@@ -252,9 +252,10 @@ def phases(client, tag: str, name: str, repeats: int = 5) -> dict[str, float]:
     return {k: round(statistics.median(v), 3) for k, v in rows.items()}
 
 
-def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int]) -> dict:
+def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int],
+            warm: bool = True) -> dict:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        row = pool.submit(grade_classes, name, size, jobs).result()
+        row = pool.submit(grade_classes, name, size, jobs, warm).result()
     one = one_submission(client, tag, name)
     bare = bare_run(name, one.pop("recording"))
     stub = {str(n): stub_peak_rss_mib(name, one["report"], n) for n in stub_sizes}
@@ -311,6 +312,8 @@ def main() -> int:
     ap.add_argument("--class-size", type=int, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
+    ap.add_argument("--cold-batches", action="store_true",
+                    help="grade the classes with one cold container per submission (to compare with warm ones)")
     ap.add_argument("--phases", action="store_true",
                     help="only print where one cold container run of the C reference spends its time")
     ap.add_argument("--stub-sizes", default="100,1000",
@@ -331,16 +334,18 @@ def main() -> int:
     start = container_start_seconds(client, tag)
     rows = {}
     for name in names:
-        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes)
+        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes, not args.cold_batches)
         print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr, flush=True)
     figures = {"class_size": args.class_size, "jobs": args.jobs, "cores": os.cpu_count(),
+               "batches": "cold containers" if args.cold_batches else "warm containers",
                "load_average_at_start": [round(x, 2) for x in load],
                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                "container_start_seconds": round(start, 3), "targets": TARGETS, "assignments": rows}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(table(rows, start))
-    print(f"\nclass size {args.class_size}, --jobs {args.jobs}, {os.cpu_count()} cores, load average "
+    print(f"\nclass size {args.class_size}, --jobs {args.jobs}, {figures['batches']}, {os.cpu_count()} cores, "
+          f"load average "
           f"{figures['load_average_at_start']} at start, {figures['load_average_at_end']} at end")
     for name, r in rows.items():
         slow = ", ".join(f"{k} {v:.2f} s" for k, v in list(r["check_seconds"].items())[:4])
