@@ -13,8 +13,12 @@ For each assignment (all of them unless --assignment is given), with the image a
   - the grader's peak memory (RSS) while grading both classes (a fresh process per assignment);
   - one correct submission (the C reference, median of 3) against its bare run: the same program
     invocations, recorded by the harness (IPCGRADE_RECORD_RUNS) and replayed on the host with the
-    programs compiled with the assignment's cflags, no container, no tracer (bench/bare.py);
-  - container start (a no-op container with the grading configuration) as a share of it;
+    programs compiled with the assignment's cflags, no container, no tracer (bench/bare.py).
+    It is measured as a batch grades it: in a warm container (started while the previous
+    submission ran, its harness loaded), from handing over the files to the verdicts, while the
+    next submission's container starts beside it. The cold figure (one fresh container: create,
+    start, harness start-up, grading, removal) is reported beside it, labelled so;
+  - container start (a no-op container with the grading configuration) as a share of the cold figure;
   - each check's seconds for that submission, and its median over the correct class (where the
     time goes);
   - flat memory: the peak RSS of all of `grade` with a stub harness answering with that
@@ -80,7 +84,7 @@ def check_medians(book) -> dict[str, float]:
     return dict(sorted(medians.items(), key=lambda kv: -kv[1]))
 
 
-def grade_classes(name: str, size: int, jobs: int) -> dict:
+def grade_classes(name: str, size: int, jobs: int, warm: bool = True) -> dict:
     """Both classes and the cached rerun, in a fresh process so its peak RSS is this assignment's."""
     a = assignments.load(name)
     cases = [c for c in selftest.cases(a) if c.problem is None]
@@ -94,7 +98,7 @@ def grade_classes(name: str, size: int, jobs: int) -> dict:
             subs = discover(tmp / label, tmp / f"staging-{label}")
             store = ResultStore(tmp / f"out-{label}")
             t0 = time.monotonic()
-            run = grade_batch(a, subs, jobs=jobs, store=store)
+            run = grade_batch(a, subs, jobs=jobs, store=store, runner=sandbox.DockerRunner(where=a.where, warm=warm))
             seconds = time.monotonic() - t0
             book = list(run.book.submissions)
             out[label] = {"size": size, "seconds": round(seconds, 2), "per_minute": round(size / seconds * 60, 1),
@@ -121,21 +125,29 @@ def harness_command(name: str, record: bool) -> list[str]:
 
 
 def one_submission(client, tag: str, name: str, repeats: int = 3) -> dict:
-    """The C reference graded `repeats` times (median), each check's median seconds, and a recording run."""
+    """The C reference graded `repeats` times as a batch grades it (a warm container; median) and in a
+    cold container of its own (median), each check's median seconds (warm runs), and a recording run."""
     a = assignments.load(name)
     ref = a.reference_dir / "c"
-    times, checks = [], {}
+    warm, cold, checks = [], [], {}
+    with sandbox.DockerRunner(client=client, image=tag) as runner:
+        for _ in range(repeats):
+            runner.prepare(name)            # the state a batch's next submission finds
+            t0 = time.monotonic()
+            res = runner.run(ref, name)
+            warm.append(time.monotonic() - t0)
+            for line in res.stdout.decode().splitlines():      # the harness's stream: plan, each check, end
+                event = json.loads(line)
+                if event.get("event") == "check":
+                    checks.setdefault(event["outcome"]["id"], []).append(event["outcome"]["seconds"])
     for _ in range(repeats):
         t0 = time.monotonic()
-        res = sandbox.run_in_container(client, tag, ref, harness_command(name, record=False))
-        times.append(time.monotonic() - t0)
-        for line in res.stdout.decode().splitlines():      # the harness's stream: plan, each check, end
-            event = json.loads(line)
-            if event.get("event") == "check":
-                checks.setdefault(event["outcome"]["id"], []).append(event["outcome"]["seconds"])
+        sandbox.run_in_container(client, tag, ref, harness_command(name, record=False))
+        cold.append(time.monotonic() - t0)
     recording = sandbox.run_in_container(client, tag, ref, harness_command(name, record=True)).stdout
-    return {"seconds": statistics.median(times), "checks": {k: statistics.median(v) for k, v in checks.items()},
-            "recording": recording, "report": res.stdout}
+    return {"seconds": statistics.median(warm), "cold_seconds": statistics.median(cold),
+            "checks": {k: statistics.median(v) for k, v in checks.items()}, "recording": recording,
+            "report": res.stdout}
 
 
 STUB = """
@@ -200,21 +212,68 @@ def container_start_seconds(client, tag: str, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int]) -> dict:
+def phases(client, tag: str, name: str, repeats: int = 5) -> dict[str, float]:
+    """Where a cold single-container run of the C reference spends its time (medians, seconds):
+    each Docker call, and inside `wait` the interpreter with the harness's imports (from a container
+    that only imports them, less one running `true`), the build and the checks."""
+    ref = assignments.load(name).reference_dir / "c"
+    limits = sandbox.Limits()
+
+    def timed(command: list[str]) -> tuple[dict[str, float], bytes]:
+        t, t0 = {}, time.monotonic()
+        container = client.containers.create(**sandbox.container_config(tag, command, ref, limits))
+        for step, call in (("create", lambda: None), ("start", container.start), ("wait", container.wait),
+                           ("logs", lambda: container.logs(stdout=True, stderr=False))):
+            out = call()
+            t[step] = time.monotonic() - t0
+            t0 = time.monotonic()
+        client.api.remove_container(container.id, force=True)
+        t["remove"] = time.monotonic() - t0
+        return t, out
+
+    rows: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        noop, _ = timed(["true"])
+        imports, _ = timed(["python3", "-c", "import grader.harness.__main__"])
+        run, out = timed(harness_command(name, record=False))
+        checks = {}
+        for line in out.decode().splitlines():
+            event = json.loads(line)
+            if event.get("event") == "check":
+                checks[event["outcome"]["id"]] = event["outcome"]["seconds"]
+        build = checks.pop("build", 0.0)
+        for k, v in {**{f"container {k}": run[k] for k in ("create", "start", "logs", "remove")},
+                     "interpreter and harness imports": imports["wait"] - noop["wait"],
+                     "build (copy in, compile)": build, "checks": sum(checks.values()),
+                     "rest of the harness (loading checks, its end, container exit)":
+                         run["wait"] - (imports["wait"] - noop["wait"]) - build - sum(checks.values()),
+                     "total": sum(run.values())}.items():
+            rows.setdefault(k, []).append(v)
+    return {k: round(statistics.median(v), 3) for k, v in rows.items()}
+
+
+def measure(client, tag: str, name: str, size: int, jobs: int, start: float, stub_sizes: list[int],
+            warm: bool = True) -> dict:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        row = pool.submit(grade_classes, name, size, jobs).result()
+        row = pool.submit(grade_classes, name, size, jobs, warm).result()
     one = one_submission(client, tag, name)
     bare = bare_run(name, one.pop("recording"))
     stub = {str(n): stub_peak_rss_mib(name, one["report"], n) for n in stub_sizes}
+    checks = sum(v for k, v in one["checks"].items() if k != "build")
     row.update({
-        "one_submission_seconds": round(one["seconds"], 3),
+        "one_submission_seconds": round(one["seconds"], 3),         # warm: as a batch grades it
+        "one_submission_cold_seconds": round(one["cold_seconds"], 3),
         "bare_seconds": round(bare["seconds"], 4),
         "bare_ratio": round(one["seconds"] / bare["seconds"], 1),
+        "cold_bare_ratio": round(one["cold_seconds"] / bare["seconds"], 1),
         "bare_replay": {k: bare[k] for k in ("runs", "stalls", "stalled_seconds", "notes")},
-        "container_start_share": round(start / one["seconds"], 3),
+        "container_start_share": round(start / one["cold_seconds"], 3),
         "check_seconds": dict(sorted(one["checks"].items(), key=lambda kv: -kv[1])),
-        # container start, interpreter start, the build and the clean-ups between checks
-        "outside_checks_seconds": round(one["seconds"] - sum(one["checks"].values()), 3),
+        # Everything but the checks proper, the build included (its own seconds are in check_seconds):
+        # warm: the copy in, the build, the harness's end, the logs; cold: also container start and
+        # removal and the harness's start-up.
+        "outside_checks_seconds": round(one["seconds"] - checks, 3),
+        "cold_outside_checks_seconds": round(one["cold_seconds"] - checks, 3),
         "stub_peak_rss_mib": stub,
     })
     row["targets"] = {
@@ -230,9 +289,10 @@ def mark(value, met: bool) -> str:
 
 
 def table(rows: dict[str, dict], start: float) -> str:
-    header = ("| assignment | correct per minute (>= 150) | mixed per minute (>= 100) | one correct vs bare (<= 3x) "
-              "| container start share | cached rerun | grader peak RSS (stub harness: class sizes) |")
-    lines = [header, "|---|---|---|---|---|---|---|"]
+    header = ("| assignment | correct per minute (>= 150) | mixed per minute (>= 100) "
+              "| one correct (warm, as in a batch) vs bare (<= 3x) | one correct in a cold container "
+              "| container start share (of cold) | cached rerun | grader peak RSS (stub harness: class sizes) |")
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         t = r["targets"]
         ratio = f"{r['one_submission_seconds']:.2f} s vs {r['bare_seconds']:.2f} s = {r['bare_ratio']}x"
@@ -240,6 +300,7 @@ def table(rows: dict[str, dict], start: float) -> str:
             f"| {name} | {mark(r['correct']['per_minute'], t['correct_per_minute'])} "
             f"| {mark(r['mixed']['per_minute'], t['mixed_per_minute'])} "
             f"| {mark(ratio, t['bare_ratio'])} "
+            f"| {r['one_submission_cold_seconds']:.2f} s = {r['cold_bare_ratio']}x "
             f"| {start:.2f} s ({r['container_start_share']:.0%}) | {r['cached_speedup']}x faster "
             f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) |")
     return "\n".join(lines)
@@ -251,6 +312,10 @@ def main() -> int:
     ap.add_argument("--class-size", type=int, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--json", type=Path, help="also write every figure to this file")
+    ap.add_argument("--cold-batches", action="store_true",
+                    help="grade the classes with one cold container per submission (to compare with warm ones)")
+    ap.add_argument("--phases", action="store_true",
+                    help="only print where one cold container run of the C reference spends its time")
     ap.add_argument("--stub-sizes", default="100,1000",
                     help="class sizes for the stub-harness memory figure (flat memory); empty to skip")
     args = ap.parse_args()
@@ -262,24 +327,31 @@ def main() -> int:
     client = dockerenv.client()
     tag = image.ensure_image(client)
     load = os.getloadavg()
+    if args.phases:
+        for name in names:
+            print(f"{name} (load average {load[0]:.2f}): {json.dumps(phases(client, tag, name), indent=1)}")
+        return 0
     start = container_start_seconds(client, tag)
     rows = {}
     for name in names:
-        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes)
+        rows[name] = measure(client, tag, name, args.class_size, args.jobs, start, stub_sizes, not args.cold_batches)
         print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr, flush=True)
     figures = {"class_size": args.class_size, "jobs": args.jobs, "cores": os.cpu_count(),
+               "batches": "cold containers" if args.cold_batches else "warm containers",
                "load_average_at_start": [round(x, 2) for x in load],
                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                "container_start_seconds": round(start, 3), "targets": TARGETS, "assignments": rows}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(table(rows, start))
-    print(f"\nclass size {args.class_size}, --jobs {args.jobs}, {os.cpu_count()} cores, load average "
+    print(f"\nclass size {args.class_size}, --jobs {args.jobs}, {figures['batches']}, {os.cpu_count()} cores, "
+          f"load average "
           f"{figures['load_average_at_start']} at start, {figures['load_average_at_end']} at end")
     for name, r in rows.items():
         slow = ", ".join(f"{k} {v:.2f} s" for k, v in list(r["check_seconds"].items())[:4])
         print(f"{name}: slowest checks of one correct submission: {slow}; outside the checks "
-              f"(container, build, clean-ups) {r['outside_checks_seconds']:.2f} s")
+              f"(the build included) {r['outside_checks_seconds']:.2f} s warm, "
+              f"{r['cold_outside_checks_seconds']:.2f} s cold")
     return 0
 
 

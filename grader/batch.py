@@ -18,7 +18,7 @@ from grader.assignments import Assignment
 from grader.models import Gradebook, HarnessReport, Submission
 from grader.run.grading import harness_report, result_from
 from grader.run.image import harness_hash
-from grader.run.runners import Runner, RunnerUnavailable, default_runner
+from grader.run.runners import Runner, RunnerUnavailable, announce, default_runner
 from grader.score.rubric import rubric_hash
 from grader.score.scoring import error_result
 from grader.spool import ResultSpool
@@ -88,6 +88,7 @@ def grade_batch(assignment: Assignment, submissions: list[Submission], *, jobs: 
 
     if todo:
         with runner:
+            announce(runner, len(todo))
             _run_all(todo, work, record, jobs or default_jobs(), runner, assignment.name, console)
     if runner_down:
         console.print(f"[red]Grading stopped working during the batch:[/red] {runner_down}\n"

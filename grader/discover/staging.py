@@ -46,15 +46,20 @@ def _ignore_special(folder: str, names: list[str]) -> list[str]:
     return out
 
 
-@contextlib.contextmanager
-def staged_copy(src: Path):
-    """Yield a private copy of `src` (removed afterwards)."""
+def stage_into(src: Path, dst: Path) -> None:
+    """Copy `src` into the folder `dst` (which may exist, empty), within the size caps."""
     src = Path(src)
     if not src.is_dir():
         raise SubmissionTooLarge(f"the submission is not a folder: {os.fsdecode(src)!r}")
     _check_size(src)
+    shutil.copytree(src, dst, symlinks=True, ignore=_ignore_special, dirs_exist_ok=True)
+
+
+@contextlib.contextmanager
+def staged_copy(src: Path):
+    """Yield a private copy of `src` (removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix="ipcgrade-sub-") as tmp:
         dst = Path(tmp) / "submission"
-        shutil.copytree(src, dst, symlinks=True, ignore=_ignore_special)
+        stage_into(src, dst)
         os.chmod(tmp, 0o755)
         yield dst

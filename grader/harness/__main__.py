@@ -10,50 +10,118 @@ killed from outside (wall limit, OOM, crash) still leaves every verdict it reach
     {"event": "end", "assignment": ..., "error": null | "why the harness failed", "stats": {...}}
 
 The host (grader/run/grading.py, parse_report) rebuilds the report from these lines.
+
+A *warm* run (`--wait-for FILE`, used by the Docker runner in a batch) starts before its
+submission exists: it loads the assignment and its checks, then waits until the host has
+filled the submission folder and created FILE, so container start and interpreter start-up
+overlap with the previous submission's grading. The wall limit (`--wall-seconds`) then
+counts from that signal: the grading runs in a forked child that this process kills when
+the limit passes, exiting 128 + the signal number as `timeout -s KILL` does.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
-
-import yaml
+from dataclasses import dataclass
 
 from . import build, procaccess, runner
 from .context import CheckContext
+from .prebuild import load_meta
 from .spawn import Identity
 
 ASSIGNMENTS = os.environ.get("IPCGRADE_ASSIGNMENTS", "/opt/ipcgrade/assignments")
 
 
-def grade(assignment: str, submission: str, workdir: str, include_hidden: bool, identity: Identity,
+# A warm run that never receives its submission gives up (the host discards it well before).
+IDLE_SECONDS = 600.0
+POLL_SECONDS = 0.005
+
+
+@dataclass
+class Prepared:
+    """What grading needs before any submission exists: the assignment's metadata and checks."""
+    assignment: str
+    adir: str
+    meta: dict
+    specs: list
+
+
+def prepare(assignment: str, include_hidden: bool) -> Prepared:
+    adir = os.path.join(ASSIGNMENTS, assignment)
+    meta = load_meta(adir)
+    return Prepared(assignment, adir, meta, runner.load_checks(adir, include_hidden))
+
+
+def grade(prep: Prepared, submission: str, workdir: str, identity: Identity,
           emit: Callable[[dict], None]) -> dict:
     """Build, then run every check, emitting the plan and each verdict; returns the run's stats."""
-    adir = os.path.join(ASSIGNMENTS, assignment)
-    with open(os.path.join(adir, "assignment.yaml")) as f:
-        meta = yaml.safe_load(f)
+    meta, adir = prep.meta, prep.adir
     programs = list(meta["programs"])
     sub = os.path.join(workdir, "sub")
     os.makedirs(sub, exist_ok=True)
+    t0 = time.monotonic()
     build.copy_submission(submission, sub, identity.uid)
     cflags = meta.get("build", {}).get("cflags", build.DEFAULT_CFLAGS)
     result = build.build(sub, programs, identity.uid, identity.student_env(), cflags=cflags)
+    build_seconds = time.monotonic() - t0
 
-    specs = runner.load_checks(adir, include_hidden)
-    emit({"event": "plan", "assignment": assignment, "language": result.language, "checks": runner.plan(specs)})
+    emit({"event": "plan", "assignment": prep.assignment, "language": result.language,
+          "checks": runner.plan(prep.specs)})
     ctx = CheckContext(workdir=sub, language=result.language or "", programs=result.programs or
                        {p: [] for p in programs}, identity=identity, assignment_dir=adir,
                        data=meta.get("harness") or {}, cflags=cflags, reference_dir=os.path.join(workdir, "ref"))
     try:
-        runner.run_checks(ctx, specs, runner.build_outcome(result),
+        runner.run_checks(ctx, prep.specs, {**runner.build_outcome(result), "seconds": round(build_seconds, 3)},
                           emit=lambda verdict: emit({"event": "check", "outcome": verdict}))
     finally:
         ctx.reset()
         procaccess.shutdown()
     return {"kill_latencies": ctx.kill_latencies}
+
+
+def wait_for(path: str, idle_seconds: float = IDLE_SECONDS) -> bool:
+    """Whether `path` appeared (the host's start signal) before `idle_seconds` passed."""
+    deadline = time.monotonic() + idle_seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+    return True
+
+
+def supervised(work: Callable[[], int], wall_seconds: float) -> int:
+    """Run `work` in a forked child killed after `wall_seconds`; its exit status as `timeout -s KILL` gives it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    pid = os.fork()
+    if pid == 0:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        code = 1
+        try:
+            code = work()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + wall_seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            break
+        signal.sigtimedwait({signal.SIGCHLD}, left)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 def main(argv=None) -> int:
@@ -64,6 +132,10 @@ def main(argv=None) -> int:
     ap.add_argument("--visible-only", action="store_true")
     ap.add_argument("--local", action="store_true",
                     help="run in private namespaces without a second uid (the weaker local runner)")
+    ap.add_argument("--wait-for", metavar="FILE",
+                    help="a warm run: prepare, then start grading when FILE exists (the submission is complete)")
+    ap.add_argument("--wall-seconds", type=float,
+                    help="with --wait-for: the wall limit of the grading, counted from the start signal")
     args = ap.parse_args(argv)
     identity = Identity()
     if args.local:
@@ -76,14 +148,29 @@ def main(argv=None) -> int:
         real_stdout.write(json.dumps(event) + "\n")
         real_stdout.flush()
 
-    error, stats = None, {}
+    def run(prep: Prepared | Exception) -> int:
+        error, stats = None, {}
+        try:
+            if isinstance(prep, Exception):
+                raise prep
+            stats = grade(prep, args.submission, args.workdir, identity, emit)
+        except Exception as e:  # reported as an error verdict, never a crash without an answer
+            traceback.print_exception(e)
+            error = f"internal harness error: {type(e).__name__}: {e}"
+        emit({"event": "end", "assignment": args.assignment, "error": error, "stats": stats})
+        return 0
+
     try:
-        stats = grade(args.assignment, args.submission, args.workdir, not args.visible_only, identity, emit)
-    except Exception as e:  # reported as an error verdict, never a crash without an answer
-        traceback.print_exc()
-        error = f"internal harness error: {type(e).__name__}: {e}"
-    emit({"event": "end", "assignment": args.assignment, "error": error, "stats": stats})
-    return 0
+        prep: Prepared | Exception = prepare(args.assignment, not args.visible_only)
+    except Exception as e:
+        prep = e
+    if args.wait_for is None:
+        return run(prep)
+    if not wait_for(args.wait_for):
+        return 0      # no submission came: nothing to report (the host discarded this container)
+    if args.wall_seconds is None:
+        return run(prep)
+    return supervised(lambda: run(prep), args.wall_seconds)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from grader.models import (
     Submission,
     SubmissionResult,
 )
-from grader.run.runners import Limits, Runner, RunResult
+from grader.run.runners import Limits, Runner, RunResult, announce
 from grader.score.scoring import error_result, score
 
 
@@ -130,6 +130,7 @@ def result_from(report: HarnessReport | str, assignment: Assignment, student: st
 def grade_submission(runner: Runner, assignment: Assignment, sub: Submission,
                      visible_only: bool = False) -> SubmissionResult:
     """One submission, start to finish, in an already open runner."""
+    announce(runner, 1)
     t0 = time.monotonic()
     report = harness_report(runner, assignment, sub, visible_only)
     return result_from(report, assignment, sub.student, seconds=time.monotonic() - t0)

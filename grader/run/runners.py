@@ -18,7 +18,9 @@ A runner
   a broken image), so a batch says so once instead of blaming every student, and
   `staging.SubmissionTooLarge` when a submission cannot even be copied;
 - `run` may be called from several threads at once; `cancel()` (Ctrl-C) stops every run in
-  progress from any thread and makes them return promptly.
+  progress from any thread and makes them return promptly;
+- may have `expect(runs)`: a batch announces how many runs it is about to ask for, so a runner
+  that prepares each run ahead (the Docker runner's warm containers) prepares no more than that.
 
 Implementations: `sandbox.DockerRunner` (one container per submission; the grading
 default), `localrun.LocalRunner` (user namespaces, for self-checks without Docker) and
@@ -108,6 +110,16 @@ class SharedOpen:
 
     def cancel(self) -> None:
         pass
+
+    def expect(self, runs: int) -> None:
+        """`runs` more runs are coming (a hint; runners that prepare nothing ahead ignore it)."""
+
+
+def announce(runner: Runner, runs: int) -> None:
+    """Tell `runner` that `runs` runs are coming, if it takes the hint (see `SharedOpen.expect`)."""
+    expect = getattr(runner, "expect", None)
+    if expect is not None:
+        expect(runs)
 
 
 def default_runner(where=None) -> Runner:

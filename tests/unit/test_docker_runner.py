@@ -2,6 +2,10 @@
 HTTP status and container state (never by message text), and every container is removed."""
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
+
 import pytest
 import requests
 from docker.errors import APIError, ImageNotFound
@@ -28,12 +32,23 @@ class FakeContainer:
     def wait(self, timeout):
         if self.client.wait_error:
             raise self.client.wait_error
+        self.client.waited.append(self.id)
         return {"StatusCode": self.client.exit_code}
+
+    def _started_grading(self):
+        mounts = {m["Target"]: Path(m["Source"]) for m in self.client.by_id[self.id]["mounts"]}
+        if "/start" in mounts:   # what a warm container's harness would find when it starts grading
+            self.client.graded[self.id] = (sorted(os.listdir(mounts["/submission"])),
+                                           (mounts["/start"] / "go").exists())
 
     def kill(self):
         pass
 
-    def logs(self, stdout, stderr):
+    def logs(self, stdout, stderr, stream=False, follow=False):
+        if stream:
+            self._started_grading()
+            data = self.client.stdout
+            return iter([data[:5], data[5:]])
         return self.client.stdout if stdout else self.client.stderr
 
 
@@ -60,14 +75,20 @@ class FakeClient:
         self.state = kw.get("state", {})
         self.stdout, self.stderr = kw.get("stdout", b""), kw.get("stderr", b"")
         self.created, self.removed = [], []
+        self.by_id, self.empty_at_creation, self.graded, self.waited = {}, {}, {}, []
+        self.lock = threading.Lock()
         self.api = FakeAPI(self)
         self.containers = self
 
     def create(self, **config):
         if self.create_error:
             raise self.create_error
-        self.created.append(config)
-        return FakeContainer(self, f"c{len(self.created)}")
+        with self.lock:
+            self.created.append(config)
+            cid = f"c{len(self.created)}"
+        self.by_id[cid] = config
+        self.empty_at_creation[cid] = not os.listdir(config["mounts"][0]["Source"])
+        return FakeContainer(self, cid)
 
 
 def run(client, tmp_path, limits=Limits()):
@@ -130,3 +151,73 @@ def test_leaving_the_runner_removes_what_is_still_running(tmp_path):
     with box:
         box._active.add("still-running")
     assert "still-running" in client.removed
+
+
+def student(tmp_path, name):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / f"{name}.c").write_text("int main(void) { return 0; }\n")
+    return folder
+
+
+def test_warm_containers_each_grade_one_submission_that_appeared_only_for_its_run(tmp_path):
+    client = FakeClient(stdout=b'{"event": "end"}\n', state={"Running": True})
+    box = sandbox.DockerRunner(Limits(wall_seconds=30), client=client, image="ipcgrade:test")
+    with box:
+        first = box.run(student(tmp_path, "alice"), "shm-handshake")
+        second = box.run(student(tmp_path, "bob"), "shm-handshake")
+    assert first.stdout == b'{"event": "end"}\n'
+    assert first.container_id not in client.waited          # its end line was enough: no wait for the exit
+    assert first.container_id != second.container_id
+    assert client.graded[first.container_id] == (["alice.c"], True)
+    assert client.graded[second.container_id] == (["bob.c"], True)
+    assert all(client.empty_at_creation.values())          # no container saw a submission before its run
+    config = client.created[0]
+    assert [(m["Target"], m["ReadOnly"]) for m in config["mounts"]] == [("/submission", True), ("/start", True)]
+    assert config["command"][-4:] == ["--wait-for", "/start/go", "--wall-seconds", "30"]
+    assert config["network_mode"] == "none" and config["read_only"]
+    # leaving the runner removed every container (used, warm and being removed) and every host folder
+    assert set(client.removed) >= set(client.by_id)
+    assert not any(Path(c["mounts"][0]["Source"]).parent.exists() for c in client.created)
+
+
+def test_cancel_removes_the_warm_containers_too(tmp_path):
+    client = FakeClient(state={"Running": True})
+    box = sandbox.DockerRunner(client=client, image="ipcgrade:test")
+    with box:
+        box.run(student(tmp_path, "alice"), "shm-handshake")
+        box.prepare("shm-handshake")
+        ready = [w.container.id for waiting in box._ready.values() for w in waiting]
+        assert ready                                   # the next run's container waits
+        box.cancel()
+        assert set(ready) <= set(client.removed) and not box._ready
+    assert set(client.removed) >= set(client.by_id)
+
+
+def test_a_warm_container_that_stopped_is_not_used(tmp_path):
+    client = FakeClient(state={"Running": False})
+    box = sandbox.DockerRunner(client=client, image="ipcgrade:test")
+    with box:
+        box.run(student(tmp_path, "alice"), "shm-handshake")
+        box.prepare("shm-handshake")
+        stale = [w.container.id for waiting in box._ready.values() for w in waiting]
+        res = box.run(student(tmp_path, "bob"), "shm-handshake")
+    assert res.container_id not in stale
+    assert client.graded[res.container_id] == (["bob.c"], True)
+
+
+def test_a_warm_run_without_an_end_line_waits_for_the_exit_and_its_limits(tmp_path):
+    client = FakeClient(stdout=b'{"event": "plan"}\n', exit_code=137, state={"Running": True})
+    with sandbox.DockerRunner(client=client, image="ipcgrade:test") as box:
+        res = box.run(student(tmp_path, "alice"), "shm-handshake")
+    assert res.container_id in client.waited and res.timed_out and res.stdout == b'{"event": "plan"}\n'
+
+
+def test_no_warm_container_is_started_beyond_the_runs_a_batch_announced(tmp_path):
+    client = FakeClient(stdout=b'{"event": "end"}\n', state={"Running": True})
+    with sandbox.DockerRunner(client=client, image="ipcgrade:test") as box:
+        box.expect(2)
+        box.run(student(tmp_path, "alice"), "shm-handshake")
+        box.prepare("shm-handshake")
+        box.run(student(tmp_path, "bob"), "shm-handshake")
+    assert len(client.created) == 2
