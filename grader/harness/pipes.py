@@ -390,7 +390,7 @@ class BlockedWriter:
 def blocked_writer(pid: int, wchan: str, fd: int = 1, seconds: float = 0.5) -> BlockedWriter:
     """Measure a writer seen asleep in a pipe write on `fd`: the pipe's fill level, then CPU and wakeups."""
     fill = pipe_fill(pid, fd)
-    return BlockedWriter(pid, wchan, fill, waits.measure(pid, seconds))
+    return BlockedWriter(pid, wchan, fill, waits.measure(pid, seconds, wchans=PIPE_WRITE_WCHANS, syscalls=("write",)))
 
 
 # ---------------------------------------------------------------- a parent's pipe ends, from the trace

@@ -185,7 +185,8 @@ SYSCALL_NAMES_X86_64 = {0: "read", 1: "write", 7: "poll", 23: "select", 34: "pau
                         230: "clock_nanosleep", 232: "epoll_wait", 270: "pselect6", 271: "ppoll", 288: "accept4",
                         45: "recvfrom", 47: "recvmsg", 44: "sendto", 46: "sendmsg", 42: "connect", 247: "waitid",
                         65: "semop", 220: "semtimedop", 243: "mq_timedreceive", 242: "mq_timedsend",
-                        59: "execve", 322: "execveat"}
+                        59: "execve", 322: "execveat", 128: "rt_sigtimedwait", 281: "epoll_pwait",
+                        441: "epoll_pwait2", 299: "recvmmsg", 449: "futex_waitv"}
 
 
 def read_current_syscall(pid: int) -> str:
@@ -202,6 +203,21 @@ def read_current_syscall(pid: int) -> str:
             return "(not in a system call)"
         return SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}")
     return first
+
+
+def read_syscall_args(pid: int) -> tuple[str, list[int]] | None:
+    """(name, the six arguments) of the system call a process sleeps in, from /proc/PID/syscall;
+    None when it runs in user space, is gone, or the entry is unreadable."""
+    text = _read_protected(f"{PROC}/{pid}/syscall")
+    parts = text.split() if text else []
+    if len(parts) < 7 or not parts[0].isdigit():
+        return None
+    try:
+        args = [int(a, 16) for a in parts[1:7]]
+    except ValueError:
+        return None
+    nr = int(parts[0])
+    return SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}"), args
 
 
 def read_syscall_and_fd(pid: int) -> tuple[int | None, int | None]:

@@ -2,7 +2,14 @@
 
 Is a process blocked in the kernel, or busy waiting? Measured, not guessed.
 
-The verdict uses evidence that holds on a loaded machine: CPU time against wall
+First a fast proof (`stillness`, ~0.1 s): asleep in an expected wait with no
+timeout at two looks, and not one instant of CPU time nor one context switch
+in between. It settles a correct program at once. When it does not hold, the
+full measurement below runs and alone decides the verdict, with the figures
+the feedback shows: a busy or polling program gets the same verdict and
+message as without the fast proof.
+
+The full measurement uses evidence that holds on a loaded machine: CPU time against wall
 time, and how often the process woke up (voluntary plus involuntary context
 switches, summed over its threads). A process blocked in msgrcv/read/accept
 uses ~0 CPU and wakes ~0 times; a spinning loop uses the CPU (or, traced, wakes
@@ -11,7 +18,7 @@ hundreds of times a second. The state, wchan and current system call are
 sampled as evidence, and `blocked_in` also says whether the process sat in the
 wait you expected (say msgrcv, wchan `do_msgrcv`).
 
-    measure(pid, seconds)                      -> BlockingSample (figures + .blocked verdict)
+    measure(pid, seconds, wchans=, syscalls=)  -> BlockingSample (figures + .blocked verdict)
     blocked_in(pid, seconds, wchans=, syscalls=) -> BlockedIn (the sample + whether the wait matched)
     cpu_to_wall(pid, seconds)                  -> float (CPU seconds per wall second)
 
@@ -32,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from . import procfs
+from . import procfs, stillness
 from .api import Fail
 from .evidence import stderr
 
@@ -68,6 +75,8 @@ class BlockingSample:
     exited: bool = False
     syscalls: dict[str, int] = field(default_factory=dict)   # current system call, per sample
     samples: int = 0
+    unread: int = 0                # samples whose /proc read failed while the process was still there
+    fast: bool = False             # proven by the fast proof (stillness), not measured at length
     max_cpu_ratio: float = MAX_CPU_RATIO
     max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND
 
@@ -88,6 +97,8 @@ class BlockingSample:
         out = []
         if self.exited:
             out.append("it exited while it should have been waiting")
+        elif self.unread and not self.samples:
+            out.append(f"none of its {self.unread} samples could be read from /proc, so nothing shows it waited")
         if self.cpu_ratio > self.max_cpu_ratio:
             out.append(f"it used {self.cpu:.2f} s of CPU in {self.wall:.2f} s "
                        f"(ratio {self.cpu_ratio:.2f}, a blocked process stays below {self.max_cpu_ratio:.2f})")
@@ -112,6 +123,11 @@ class BlockingSample:
                  f"kernel wait points (wchan) sampled: {_counts(self.wchans)}"]
         if self.syscalls:
             lines.append(f"system call it was in, sampled: {_counts(self.syscalls)}")
+        if self.fast:
+            lines.append("proven blocked: asleep in the same wait at both ends of the window, with not one "
+                         "instant of CPU time nor one context switch in between")
+        if self.unread:
+            lines.append(f"{self.unread} sample(s) could not be read although the process was still there")
         if self.exited:
             lines.append("the process exited during the measurement")
         return "\n".join(lines)
@@ -202,6 +218,33 @@ def _matches(wchan: str, syscall: str, wchans: tuple[str, ...], syscalls: tuple[
     return (bool(wchan) and wchan in wchans) or (bool(syscall) and syscall in syscalls)
 
 
+def gone(pid: int) -> bool:
+    """The process has exited: its /proc entry is gone, or it is a zombie. A failed read of an entry
+    that is still there (a transient error, a permission) is not an exit."""
+    if not os.path.isdir(f"{procfs.PROC}/{pid}"):
+        return True
+    st = procfs.read_stat(pid)
+    return st is not None and st.state in ("Z", "X")
+
+
+def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -> BlockingSample | None:
+    """The fast proof (see `stillness`) as a sample, or None when it does not hold. With no expected
+    wait named, any wait without a timeout counts (stillness never accepts a timed one)."""
+    named = bool(wchans or syscalls)
+    proven, looks, wall = stillness.watch(
+        pid, lambda lk: not named or _matches(lk.wchan, lk.syscall, wchans, syscalls))
+    if not proven:
+        return None
+    sample = BlockingSample(pid=pid, wall=wall, cpu=0.0, wakeups=0, samples=len(looks), fast=True)
+    for lk in looks:
+        sample.states[lk.state] = sample.states.get(lk.state, 0) + 1
+        if lk.wchan:
+            sample.wchans[lk.wchan] = sample.wchans.get(lk.wchan, 0) + 1
+        if lk.syscall:
+            sample.syscalls[lk.syscall] = sample.syscalls.get(lk.syscall, 0) + 1
+    return sample
+
+
 def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] = (),
             syscalls: tuple[str, ...] = (), with_syscalls: bool = False) -> tuple[BlockingSample, int]:
     """Watch one process for `seconds`; return the summary and how many samples matched."""
@@ -209,14 +252,19 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
     start_cpu, start_sw = _cpu_of_threads(pid), _switches(pid)
     t0 = time.monotonic()
     matched = 0
-    if start_cpu is None or start_sw is None:
+    if (start_cpu is None or start_sw is None) and gone(pid):
         sample.exited = True
         return sample, matched
     end_cpu, end_sw = start_cpu, start_sw
     while True:
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            sample.exited = True
+            if gone(pid):
+                sample.exited = True
+                break
+            sample.unread += 1            # still there: a failed read, not an exit
+            if _pause(t0, seconds, interval):
+                continue
             break
         sample.samples += 1
         sample.states[st.state] = sample.states.get(st.state, 0) + 1
@@ -231,17 +279,27 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
         if _matches(w, sc, wchans, syscalls):
             matched += 1
         end_cpu = st.cpu_seconds
+        start_cpu = end_cpu if start_cpu is None else start_cpu
         sw = _switches(pid)
         if sw is not None:
             end_sw = sw
-        if time.monotonic() - t0 >= seconds:
+            start_sw = sw if start_sw is None else start_sw
+        if not _pause(t0, seconds, interval):
             break
-        time.sleep(min(interval, max(0.0, seconds - (time.monotonic() - t0))))
     sample.wall = time.monotonic() - t0
-    sample.cpu = max(0.0, end_cpu - start_cpu)
+    sample.cpu = max(0.0, end_cpu - start_cpu) if start_cpu is not None else 0.0
     # Reading /proc never wakes the target: nothing to subtract.
-    sample.wakeups = max(0, end_sw - start_sw)
+    sample.wakeups = max(0, end_sw - start_sw) if start_sw is not None else 0
     return sample, matched
+
+
+def _pause(t0: float, seconds: float, interval: float) -> bool:
+    """Sleep until the next sample; False once the measurement's `seconds` are over."""
+    left = seconds - (time.monotonic() - t0)
+    if left <= 0:
+        return False
+    time.sleep(min(interval, left))
+    return True
 
 
 def _syscall_name(pid: int) -> str:
@@ -251,16 +309,21 @@ def _syscall_name(pid: int) -> str:
 
 
 def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_ratio: float = MAX_CPU_RATIO,
-            max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND) -> BlockingSample:
-    """Watch one process for `seconds` and summarise how it waited (judged by the limits given)."""
-    sample = _sample(pid, seconds, interval, with_syscalls=True)[0]
+            max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND, wchans: tuple[str, ...] = (),
+            syscalls: tuple[str, ...] = (), fast: bool = True) -> BlockingSample:
+    """How one process waits, judged by the limits given: the fast proof if it holds (in the named
+    `wchans`/`syscalls`, or in any wait without a timeout when none are named), otherwise `seconds`
+    of sampling. `fast=False` always samples (when the figures themselves are wanted)."""
+    sample = _fast_sample(pid, tuple(wchans), tuple(syscalls)) if fast else None
+    if sample is None:
+        sample = _sample(pid, seconds, interval, with_syscalls=True)[0]
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
 
 
 def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float:
     """CPU seconds the process used per wall-clock second over the next `seconds`."""
-    return measure(pid, seconds, interval).cpu_ratio
+    return measure(pid, seconds, interval, fast=False).cpu_ratio
 
 
 def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), syscalls: tuple[str, ...] = (),
@@ -277,7 +340,7 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
         nonlocal first_match
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
-            return "gone"
+            return "gone" if gone(pid) else None
         now = time.monotonic()
         if _matches(procfs.read_wchan(pid), _syscall_name(pid) if syscalls else "", wchans, syscalls):
             # Asleep in the call: settled. In the call but stopped for a tracer (state t, at the
@@ -293,19 +356,25 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
 
 def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list[str] = (),
                syscalls: tuple[str, ...] | list[str] = (), settle: float = 3.0, interval: float = 0.05,
-               max_cpu_ratio: float | None = None, max_wakeups_per_second: float | None = None) -> BlockedIn:
+               max_cpu_ratio: float | None = None, max_wakeups_per_second: float | None = None,
+               fast: bool = True) -> BlockedIn:
     """Is `pid` blocked in one of `syscalls` / `wchans` (e.g. ("msgrcv",), ("do_msgrcv",))?
 
     First waits up to `settle` seconds for the expected wait to show up (so the
-    program's start-up, a Python interpreter's say, is not measured), then
-    samples for `seconds`. `.ok` is the verdict; `.describe()` the evidence;
-    `.problems()` says in words what was wrong.
+    program's start-up, a Python interpreter's say, is not measured), then tries
+    the fast proof (~0.1 s), and if it does not hold samples for `seconds`.
+    `.ok` is the verdict; `.describe()` the evidence; `.problems()` says in
+    words what was wrong.
     """
     wchans, syscalls = tuple(wchans), tuple(syscalls)
     t0 = time.monotonic()
     settled = wait_for_wait(pid, settle, wchans=wchans, syscalls=syscalls) if (wchans or syscalls) else True
     settle_seconds = time.monotonic() - t0
-    sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True)
+    sample = _fast_sample(pid, wchans, syscalls) if fast and settled else None
+    if sample is not None:
+        matched = sample.samples
+    else:
+        sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True)
     if max_cpu_ratio is not None:
         sample.max_cpu_ratio = max_cpu_ratio
     if max_wakeups_per_second is not None:

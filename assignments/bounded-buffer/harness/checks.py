@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from grader.harness import posix, semtrace
 from grader.harness.api import Fail, ReferenceUnavailable, check
-from grader.harness.blocking import blocked_in
+from grader.harness.waits import blocked_in
 
 SLOTS, SIZE = 8, 40
 START, RUN = 10.0, 60.0
@@ -92,7 +92,7 @@ def require_totals(s: Session, n: int, what: str, hint: str):
                    evidence=[("what each consumer printed", outputs)], hint=hint)
 
 
-def require_asleep(b, what: str, sem: str):  # b: a blocking.blocked_in() verdict
+def require_asleep(b, what: str, sem: str):  # b: a waits.blocked_in() verdict
     if not b.ok:
         raise Fail(f"{what} does not sleep in sem_wait", expected="asleep in futex, no CPU",
                    observed="; ".join(b.problems()), evidence=[("measured", b.describe())],

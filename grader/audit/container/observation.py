@@ -63,7 +63,7 @@ class ProcessRun:
 
 @dataclass
 class Window:
-    """How one process used the CPU during one sampling window (blocking.measure)."""
+    """How one process used the CPU during one sampling window (waits.measure)."""
     pid: int
     t0: float                  # seconds since midnight, like strace -tt
     t1: float

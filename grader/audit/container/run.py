@@ -30,7 +30,7 @@ from grader.audit.container.observation import (
     StuckProcess,
     Window,
 )
-from grader.harness import blocking, diagnose, pipes, procfs
+from grader.harness import diagnose, pipes, procfs, waits
 from grader.harness import trace as tracemod
 from grader.harness.context import CheckContext
 from grader.harness.spawn import DEFAULT_TRACE, Run
@@ -121,11 +121,11 @@ class _Monitor:
             if not pids:
                 time.sleep(TICK)
                 continue
-            results: dict[int, tuple[float, float, blocking.BlockingSample]] = {}
+            results: dict[int, tuple[float, float, waits.BlockingSample]] = {}
 
             def probe(pid: int, into: dict = results) -> None:
                 t0 = now()
-                sample = blocking.measure(pid, WINDOW)
+                sample = waits.measure(pid, WINDOW, fast=False)
                 into[pid] = (t0, now(), sample)
 
             threads = [threading.Thread(target=probe, args=(p,), daemon=True) for p in pids]
@@ -296,7 +296,7 @@ class ScenarioRunner:
         unfinished = [c for t in traces for c in t.calls(pid=pid) if c.ret is None]
         return StuckProcess(pid, self._label(pid), st.state if st else "?",
                             procfs.SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}") if nr is not None else "", args,
-                            procfs.read_wchan(pid), window is not None and window.cpu_ratio <= blocking.MAX_CPU_RATIO,
+                            procfs.read_wchan(pid), window is not None and window.cpu_ratio <= waits.MAX_CPU_RATIO,
                             int(status.get("Threads", "1") or 1), unfinished[-1].raw if unfinished else "",
                             _mapping(pid, args[0]) if nr == 202 and args else "")
 
@@ -351,7 +351,7 @@ class ScenarioRunner:
         if procfs.read_stat(end.pid) is None:
             return PeerEnd(end.pid, who, end.fd, True, "gone")
         if window is None:
-            s = blocking.measure(end.pid, WINDOW)
+            s = waits.measure(end.pid, WINDOW, fast=False)
             window = Window(end.pid, 0, s.wall, s.cpu_ratio, s.wakeups_per_second, s.blocked, s.exited)
         p = self._stuck(end.pid, window)
         where = f" at {p.wchan}" if p.wchan else ""

@@ -15,11 +15,11 @@ from grader.audit.container.observation import (
     label,
     run_of,
 )
-from grader.harness import blocking
+from grader.harness import waits as harness_waits
 from grader.harness.trace import Syscall
 
-MAX_CPU_RATIO = blocking.MAX_CPU_RATIO
-MAX_WAKEUPS = blocking.MAX_WAKEUPS_PER_SECOND
+MAX_CPU_RATIO = harness_waits.MAX_CPU_RATIO
+MAX_WAKEUPS = harness_waits.MAX_WAKEUPS_PER_SECOND
 
 
 # ------------------------------------------------------------------ busy waiting

@@ -1,0 +1,206 @@
+"""The fast proof that a process is blocked (stillness) and its fallback to the full measurement (waits),
+on made-up /proc readings: no Docker, no real process."""
+import time
+
+import pytest
+
+from grader.harness import procfs, stillness, waits
+from grader.harness.stillness import Counters, Look
+
+PID = 4242
+MSGRCV = "70 0x3 0x7ffc10 0x100 0x0 0x0 0x0 0x7ffc00 0x7f0001"        # msgrcv(id, buf, 256, 0, 0)
+
+
+class FakeProc:
+    """A /proc tree with one process, whose figures a test changes between looks."""
+
+    def __init__(self, root, pid=PID):
+        self.root, self.pid = root, pid
+        self.state, self.wchan, self.syscall = "S", "do_msgrcv", MSGRCV
+        self.ticks, self.cpu_ns, self.switches = 7, 123_456_789, 40
+        self.tids = [pid]
+        self.schedstat = True
+        self.write()
+
+    def write(self):
+        d = self.root / str(self.pid)
+        (d / "task").mkdir(parents=True, exist_ok=True)
+        rest = [self.state, "1"] + ["0"] * 9 + [str(self.ticks), "0"] + ["0"] * 9
+        (d / "stat").write_text(f"{self.pid} (recv) {' '.join(rest)}\n")
+        (d / "wchan").write_text(self.wchan)
+        (d / "syscall").write_text(self.syscall + "\n")
+        for t in (d / "task").iterdir():
+            if int(t.name) not in self.tids:
+                for f in t.iterdir():
+                    f.unlink()
+                t.rmdir()
+        for tid in self.tids:
+            t = d / "task" / str(tid)
+            t.mkdir(exist_ok=True)
+            (t / "status").write_text(f"Name:\trecv\nvoluntary_ctxt_switches:\t{self.switches}\n"
+                                      "nonvoluntary_ctxt_switches:\t2\n")
+            (t / "schedstat").write_text(f"{self.cpu_ns} 5000 12\n" if self.schedstat else "0 0 0\n")
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    monkeypatch.setattr(procfs, "PROC", str(tmp_path))
+    return FakeProc(tmp_path)
+
+
+@pytest.fixture
+def between(monkeypatch):
+    """Run a change to the fake process at every sleep of the measurement (the process 'runs')."""
+    real_sleep = time.sleep
+    changes = []
+
+    def sleep(seconds):
+        for change in changes:
+            change()
+        real_sleep(min(seconds, 0.001))
+    monkeypatch.setattr(time, "sleep", sleep)
+    return changes
+
+
+def no_full_measurement(*a, **kw):
+    raise AssertionError("the full measurement ran although the fast proof should hold")
+
+
+# ---------------------------------------------------------------- the decision itself
+
+def counters(**kw):
+    base = dict(threads=frozenset({"1"}), cpu=100, source="schedstat", switches=9)
+    return Counters(**{**base, **kw})
+
+
+def asleep(**kw):
+    return Look(**{**dict(state="S", wchan="do_msgrcv", syscall="msgrcv", timed=False), **kw})
+
+
+def anything(_look):
+    return True
+
+
+def test_asleep_untimed_and_untouched_is_proven():
+    assert stillness.proven_still(counters(), [asleep(), asleep()], counters(), anything)
+
+
+@pytest.mark.parametrize("after", [counters(cpu=101), counters(switches=10), counters(threads=frozenset({"1", "2"})),
+                                   counters(source="stat"), None])
+def test_any_cpu_time_switch_or_thread_change_is_no_proof(after):
+    assert not stillness.proven_still(counters(), [asleep(), asleep()], after, anything)
+
+
+@pytest.mark.parametrize("seen", [asleep(state="R"), asleep(state="t"), asleep(timed=True), asleep(timed=None), None])
+def test_running_stopped_timed_unknown_or_unread_look_is_no_proof(seen):
+    assert not stillness.proven_still(counters(), [asleep(), seen], counters(), anything)
+
+
+def test_the_wait_must_be_the_expected_one():
+    assert not stillness.proven_still(counters(), [asleep(), asleep()], counters(), lambda lk: lk.wchan == "do_msgsnd")
+    assert not stillness.proven_still(counters(), [], counters(), anything)
+
+
+@pytest.mark.parametrize("name,args,timed", [
+    ("nanosleep", [0] * 6, True), ("clock_nanosleep", [0] * 6, True),
+    ("poll", [1, 1, 0xFFFFFFFF, 0, 0, 0], False), ("poll", [1, 1, 10, 0, 0, 0], True), ("poll", [1, 1, 0, 0, 0, 0], True),
+    ("epoll_wait", [3, 1, 8, 0xFFFFFFFFFFFFFFFF, 0, 0], False), ("epoll_wait", [3, 1, 8, 500, 0, 0], True),
+    ("select", [4, 1, 0, 0, 0, 0], False), ("select", [4, 1, 0, 0, 0x7ffc, 0], True),
+    ("futex", [0x7f, 0x189, 0, 0, 0, 0], False), ("futex", [0x7f, 0x189, 0, 0x7ffc, 0, 0], True),
+    ("semtimedop", [1, 2, 1, 0x7ffc, 0, 0], True), ("msgrcv", [3, 1, 256, 0, 0, 0], False),
+    ("pause", [0] * 6, False), ("accept", [3, 0, 0, 0, 0, 0], False), ("syscall 999", [0] * 6, None)])
+def test_which_waits_have_a_timeout(name, args, timed):
+    assert stillness.is_timed(name, args) is timed
+
+
+# ---------------------------------------------------------------- on fake /proc readings
+
+def test_blocked_in_msgrcv_is_proven_without_the_full_measurement(fake, monkeypatch):
+    monkeypatch.setattr(waits, "_sample", no_full_measurement)
+    b = waits.blocked_in(PID, 1.0, wchans=("do_msgrcv",), syscalls=("msgrcv",), settle=1.0)
+    assert b.ok and b.sample.fast and b.matched == b.sample.samples == 2
+    assert "proven blocked" in b.describe() and "do_msgrcv 2x" in b.describe()
+    s = waits.measure(PID, 1.0)                          # no expected wait named: any untimed wait
+    assert s.blocked and s.fast
+
+
+def test_a_process_that_wakes_up_gets_the_full_measurement(fake, between):
+    def wake():
+        fake.switches += 1                              # a 10 ms poller: switches at every look
+        fake.write()
+    between.append(wake)
+    s = waits.measure(PID, 0.05, interval=0.01)
+    assert not s.fast and not s.blocked and s.wakeups > 0
+    assert any("woke up" in p for p in s.problems())
+
+
+def test_cpu_time_alone_denies_the_proof(fake, between):
+    def run():
+        fake.cpu_ns += 1_000                            # ran for a microsecond without a switch
+        fake.write()
+    between.append(run)
+    assert not waits.measure(PID, 0.05, interval=0.01).fast
+
+
+def test_a_spinner_and_a_timed_sleep_get_the_full_measurement(fake):
+    fake.state = "R"
+    fake.write()
+    assert not waits.measure(PID, 0.03, interval=0.01).fast
+    fake.state, fake.wchan, fake.syscall = "S", "hrtimer_nanosleep", "230 0x1 0x0 0x7ffc 0x0 0x0 0x0 0x7ffc 0x7f01"
+    fake.write()
+    s = waits.measure(PID, 0.03, interval=0.01)
+    assert not s.fast and s.blocked                     # the full measurement decides: a long sleep is quiet
+    assert not waits.blocked_in(PID, 0.03, wchans=("do_msgrcv",), syscalls=("msgrcv",), settle=0.02).sample.fast
+
+
+def test_the_wrong_wait_gets_the_full_measurement_and_its_verdict(fake):
+    fake.wchan, fake.syscall = "do_msgsnd", "69 0x3 0x7ffc 0x100 0x0 0x0 0x0 0x7ffc 0x7f01"
+    fake.write()
+    b = waits.blocked_in(PID, 0.03, wchans=("do_msgrcv",), syscalls=("msgrcv",), settle=0.02, interval=0.01)
+    assert not b.sample.fast and not b.ok and not b.in_expected_wait
+
+
+def test_without_schedstats_cpu_comes_from_stat(fake):
+    fake.schedstat = False
+    fake.write()
+    c = stillness.read_counters(PID)
+    assert c.source == "stat" and c.cpu == 7 and c.switches == 42
+    assert waits.measure(PID, 1.0).fast
+
+
+def test_threads_are_summed(fake):
+    fake.tids = [PID, PID + 1]
+    fake.write()
+    c = stillness.read_counters(PID)
+    assert c.threads == {str(PID), str(PID + 1)} and c.switches == 84 and c.cpu == 2 * 123_456_789
+
+
+# ---------------------------------------------------------------- exited means exited (issue 17)
+
+def test_a_failed_read_of_a_live_process_is_not_an_exit(fake, between):
+    stat = fake.root / str(PID) / "stat"
+    hidden = {"n": 0}
+
+    def flaky():
+        hidden["n"] += 1
+        if hidden["n"] % 2:
+            stat.unlink(missing_ok=True)                # the read fails; the process is still there
+        else:
+            fake.write()
+    between.append(flaky)
+    s = waits.measure(PID, 0.05, interval=0.01, fast=False)
+    assert not s.exited and s.unread > 0 and s.samples > 0 and s.blocked
+    assert "could not be read" in s.describe()
+
+
+def test_nothing_readable_is_not_blocked(fake):
+    (fake.root / str(PID) / "stat").unlink()
+    s = waits.measure(PID, 0.03, interval=0.01)
+    assert not s.exited and not s.blocked and "could be read" in s.problems()[0]
+
+
+def test_gone_and_zombie_processes_have_exited(fake):
+    fake.state = "Z"
+    fake.write()
+    assert waits.gone(PID) and waits.measure(PID, 0.03, interval=0.01).exited
+    assert waits.gone(PID + 7)                          # no /proc entry at all
