@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 
 from . import procfs, waits
@@ -172,17 +173,20 @@ def build_queue_tool(binary: str) -> str:
 
 
 def queue_tool(ctx) -> str:
-    """The grader's queue tool: the image's copy, or (local runner, grading platforms) built once per
-    submission into a folder the student can run but not change."""
-    if os.access(QUEUE_TOOL_PREBUILT, os.X_OK):
-        return QUEUE_TOOL_PREBUILT
-
+    """The grader's queue tool, once per submission in a folder next to it that the student can run but
+    not change: a copy of the image's binary, or (local runner, grading platforms) compiled there. The
+    copy, not the image's path, is what runs: the benchmark's bare replay finds it with the run."""
     def build() -> str:
         folder = os.path.join(os.path.dirname(os.path.abspath(ctx.workdir)), "mq-grader-tool")
         os.makedirs(folder, mode=0o755, exist_ok=True)
-        build_queue_tool(os.path.join(folder, "mqtool"))
+        binary = os.path.join(folder, "mqtool")
+        if os.access(QUEUE_TOOL_PREBUILT, os.X_OK):
+            shutil.copyfile(QUEUE_TOOL_PREBUILT, binary)
+            os.chmod(binary, 0o755)
+        else:
+            build_queue_tool(binary)
         os.chmod(folder, 0o755)
-        return os.path.join(folder, "mqtool")
+        return binary
     return ctx.memo("mqtool", build)
 
 
