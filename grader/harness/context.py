@@ -8,7 +8,6 @@ expensive runs so several checks can judge one session.
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import subprocess
 import tempfile
@@ -18,7 +17,7 @@ from typing import Any
 
 from . import build, diagnose, limits, procaccess, procfs
 from .api import Fail
-from .spawn import DEFAULT_TRACE, Identity, Run
+from .spawn import DEFAULT_TRACE, Identity, Run, kill_until_gone
 
 
 class CheckContext:
@@ -144,16 +143,7 @@ class CheckContext:
         else:
             spared = {os.getpid(), *procaccess.agent_pids()}
             victims = lambda: [p for p in procfs.pids_of_uid(self.identity.uid) if p not in spared]  # noqa: E731
-        for _ in range(50):
-            pids = victims()
-            if not pids:
-                return
-            for p in pids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.01)
+        kill_until_gone(victims)
 
     def remove_ipc_objects(self) -> None:
         """Remove what the student left so the next check starts clean (run as the owner)."""

@@ -1,7 +1,7 @@
 """Run an assignment's checks in order, skipping those whose dependencies did not pass.
 
-Each check runs against a clean slate: before and after it, every student
-process is killed and leftover IPC objects are removed. A check that raises
+Each check runs against a clean slate: after it (and once before the first),
+every student process is killed and leftover IPC objects are removed. A check that raises
 anything but Fail is an internal error of the harness, reported as such; the
 student is never blamed for a grader bug.
 
@@ -197,6 +197,7 @@ def _run_checks(ctx, specs: list[CheckSpec], build_outcome: dict, emit: Callable
                 worker: CheckThread) -> list[dict]:
     results = {BUILD_CHECK_ID: build_outcome}
     names = {BUILD_CHECK_ID: build_outcome["name"]}
+    ctx.reset()          # then each check cleans up after itself (run_one), so the next starts clean
     roots: dict[str, str] = {}
     out = [build_outcome]
     emit(build_outcome)
@@ -219,7 +220,7 @@ def _run_checks(ctx, specs: list[CheckSpec], build_outcome: dict, emit: Callable
 
 
 def run_one(ctx, spec: CheckSpec, worker: CheckThread) -> dict:
-    """One check in the check thread, within its time limit, between two clean slates."""
+    """One check in the check thread, within its time limit; a clean slate after it, whatever happened."""
     common = {"hidden": spec.hidden, "advisory": spec.advisory}
     scope = CheckScope(ctx)
     ended: dict[str, Any] = {}
@@ -232,7 +233,6 @@ def run_one(ctx, spec: CheckSpec, worker: CheckThread) -> dict:
             ended["traceback"] = traceback.format_exc()[-4000:]
         ended["seconds"] = time.monotonic() - t0
 
-    ctx.reset()
     t0 = time.monotonic()
     try:
         if not worker.run(body, spec.timeout):

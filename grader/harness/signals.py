@@ -493,6 +493,17 @@ def send_while_alive(run, signum: int, count: int, settle: float) -> list[str]:
     return steps
 
 
+def still_running(run, settle: float, grace: float = 0.3) -> bool:
+    """Whether the run's process goes on after what it was just sent, from kernel state: True as soon
+    as it sleeps in a system call again (back to waiting: a process asleep is not ending), False once
+    it has exited. Only a process never seen asleep within `settle` s (a busy one) gets `grace` s of
+    wall time to end."""
+    seen = wait_until_asleep(run.pid, settle)
+    if seen.asleep:
+        return True
+    return run.wait(5.0 if seen.exited else grace) is None
+
+
 def send_series(run, signum: int, count: int, want: str | Callable[[str], bool], *, timeout: float,
                 settle: float) -> list[Delivery]:
     """`send_and_await` up to `count` times, each once the previous answer has come; stops at the

@@ -17,7 +17,7 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from . import limits, procaccess, procfs
@@ -51,6 +51,23 @@ def without_uid_switch(text: str) -> str:
             if execs == 2:
                 return "".join(lines[i:])
     return ""   # the switch never reached the program: nothing of the student's was traced
+
+
+def kill_until_gone(victims: Callable[[], Iterable[int]], limit: float = 0.5) -> None:
+    """SIGKILL every process `victims()` lists, again until it lists none (a fork can race the kill) or
+    `limit` s have passed. It looks again after 2 ms, not 10: a killed process is usually gone
+    (reaped by its tracer) by then, and every check's clean-up pays this wait."""
+    deadline = time.monotonic() + limit
+    while True:
+        pids = list(victims())
+        if not pids or time.monotonic() >= deadline:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.002)
 
 
 @dataclass
@@ -454,16 +471,7 @@ class Run:
 
     def kill(self) -> None:
         """Kill the tracee's whole tree and everything else the tracer follows, then the tracer."""
-        for _ in range(50):
-            pids = set(self.tree()) | set(self.traced_pids() if self.proc.poll() is None else ())
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
+        kill_until_gone(lambda: set(self.tree()) | set(self.traced_pids() if self.proc.poll() is None else ()))
         try:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:

@@ -216,6 +216,25 @@ def test_uninterruptible_disk_wait_is_not_asleep(tmp_path, monkeypatch):
     assert not signals.wait_until_asleep(42, 0.05).asleep
 
 
+class _Ended:
+    """A run whose wait() answers at once with `rc`, recording the time limits it was asked for."""
+
+    def __init__(self, pid, rc):
+        self.pid, self.rc, self.waited = pid, rc, []
+
+    def wait(self, timeout):
+        self.waited.append(timeout)
+        return self.rc
+
+
+def test_still_running_is_judged_from_kernel_state_without_a_grace_wait(tmp_path, monkeypatch):
+    _fake_proc(tmp_path, monkeypatch, "S", 34)       # asleep in pause() again: it goes on
+    asleep = _Ended(42, None)
+    assert signals.still_running(asleep, 1.0) and asleep.waited == []
+    gone = _Ended(43, 1)                             # not in /proc: it has exited, its status is collected
+    assert not signals.still_running(gone, 1.0) and gone.waited == [5.0]
+
+
 EXEC_TRACE = """100 10:00:00.000001 execve("/usr/bin/python3", ["python3", "p.py"], 0x0 /* 1 vars */) = 0
 100 10:00:00.000002 rt_sigaction(SIGPIPE, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER}, NULL, 8) = 0
 101 10:00:00.000003 execve("/usr/bin/yes", ["yes"], 0x0 /* 1 vars */) = 0

@@ -107,8 +107,7 @@ def run_main(ctx) -> Main:
         m.hang = ctx.hang(f"no `caught SIGINT` line within {ANSWER_SECONDS:g} s of the {ORDINAL[len(m.deliveries)]} "
                           "SIGINT", [run])
     elif last.answered:
-        signals.wait_until_asleep(run.pid, settle)      # settled again before it is judged still running
-        m.alive_after = run.wait(0.3) is None
+        m.alive_after = signals.still_running(run, settle)     # asleep again, or gone
     run.kill()                                 # the trace is complete once the run has ended
     return m
 
@@ -324,9 +323,10 @@ def run_robust(ctx) -> Robust:
         return r
     asleep = signals.wait_until_asleep(run.pid, SETTLE_SECONDS)
     r.steps.append(f"after `{st.ready}`: {asleep.describe()}")
+    settle = SETTLE_SECONDS if asleep.asleep else SPIN_SETTLE
     if not asleep.exited:
-        r.steps += signals.send_while_alive(run, signal.SIGINT, 2, SETTLE_SECONDS if asleep.asleep else SPIN_SETTLE)
-    r.ended = run.wait(0.3) is not None
+        r.steps += signals.send_while_alive(run, signal.SIGINT, 2, settle)
+    r.ended = not signals.still_running(run, settle)
     r.steps += [f"sigcatch {run.describe_exit()}"] if r.ended else []
     run.kill()
     r.injected = [c for c in run.trace.calls("write", run.pid) if "INJECTED" in c.raw]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import signal
 
-from grader.harness import sockets, waits
+from grader.harness import signals, sockets, waits
 from grader.harness.api import Fail, check, compare_lines
 from grader.harness.evidence import expect
 from grader.harness.evidence import stderr as stderr_tail
@@ -270,7 +270,7 @@ def signal_exit(ctx, signum: int) -> None:
     """Send SIGTERM/SIGINT to an idle server: expect `bye`, exit 0, and no socket file left."""
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    sockets.wait_asleep(server.pid, IDLE_SECONDS)
+    signals.wait_until_asleep(server.pid, IDLE_SECONDS)      # in accept(): its handlers are in place
     sockets.expect_clean_shutdown(ctx, server, path, signum, EXIT_SECONDS)
 
 
@@ -302,7 +302,7 @@ def stale_socket(ctx):
                    hint="bind() fails with EADDRINUSE while a file exists at PATH, even if no server uses it "
                         "(one killed without cleanup leaves it). unlink(PATH) before bind() and ignore ENOENT "
                         "(Python: os.unlink in try/except FileNotFoundError).")
-    sockets.wait_asleep(server.pid, IDLE_SECONDS)
+    signals.wait_until_asleep(server.pid, IDLE_SECONDS)      # asleep in accept(): listen() is done
     table = unix_sockets()
     if not sockets.listening_at(path, [server.pid], table):
         raise Fail("echoserver printed `listening`, but it does not hold a socket listening at PATH",
