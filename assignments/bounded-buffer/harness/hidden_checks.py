@@ -3,8 +3,9 @@ import signal
 
 from grader.harness import posix, semtrace
 from grader.harness.api import Fail, check
+from grader.harness.ring import SIZE, SLOTS, START, every, own
 
-from .checks import SIZE, SLOTS, START, every, lonely, own
+from .checks import lonely
 
 
 @check("producer-usage", hidden=True)
