@@ -32,6 +32,7 @@ stays the backstop. `decide` is pure (unit-tested on fake snapshots);
 from __future__ import annotations
 
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -87,6 +88,7 @@ class Proc:
     fds: dict[int, str] = field(default_factory=dict)          # fd -> link target ("pipe:[12]")
     access: dict[int, str] = field(default_factory=dict)       # fd -> "read"/"write" for pipe ends
     wchan: str = ""
+    catches_sigchld: bool = False           # SigCgt has SIGCHLD: a child's exit runs its handler
 
     @property
     def zombie(self) -> bool:
@@ -214,6 +216,21 @@ def _waits_for(scene: Scene, p: Proc, t: Thread, grader_acts: bool, timers: bool
     return None, f"system call {nr} is not a wait the grader knows"
 
 
+def _ignores_exit_of(parent: Proc, child: int) -> bool:
+    """The parent cannot be woken by this child's exit: it has no SIGCHLD handler and every thread of
+    it waits for another, specific child (strace may tell it of the exit later, so this matters)."""
+    if parent.catches_sigchld:
+        return False
+    for t in parent.threads:
+        if t.call is None or t.call[0] not in _CHILD_WAITS:
+            continue
+        nr, a = t.call[0], t.call[1:]
+        target = _int_arg(a[0]) if nr == 61 else (a[1] if a[0] == 1 else -1)    # waitid: P_PID is 1
+        if target <= 0 or target == child:
+            return False
+    return True
+
+
 def decide(before: Scene, after: Scene, *, grader_acts: bool = False, timers: bool = False) -> tuple[Proof | None, str]:
     """(a Proof, '') if nothing in `after` can ever wake again, else (None, the first reason why not).
 
@@ -231,8 +248,9 @@ def decide(before: Scene, after: Scene, *, grader_acts: bool = False, timers: bo
     for pid, p in sorted(after.procs.items()):
         q = before.procs[pid]
         if p.zombie:
-            if p.ppid in after.procs:
-                return None, f"{p.label} has exited and its parent has not been told yet"
+            parent = after.procs.get(p.ppid)
+            if parent is not None and not _ignores_exit_of(parent, pid):
+                return None, f"{p.label} has exited and its parent may not have been told yet"
             continue
         if (q.cpu_ticks, q.switches) != (p.cpu_ticks, p.switches):
             return None, f"{p.label} ran between the samples"
@@ -306,9 +324,10 @@ def read_proc(pid: int, label: str) -> Proc | None:
             fds[f.fd] = f.target
             if f.target.startswith("pipe:["):
                 access[f.fd] = f.access
+    caught = procfs.signal_mask((procfs.read_status(pid) or {}).get("SigCgt", "0"))
     return Proc(pid=pid, ppid=st.ppid, label=label, threads=tuple(threads), cpu_ticks=st.utime + st.stime,
                 switches=switches, fds=fds, access=access,
-                wchan=procfs.read_wchan(pid) if st.state == "S" else "")
+                wchan=procfs.read_wchan(pid) if st.state == "S" else "", catches_sigchld=signal.SIGCHLD in caught)
 
 
 def _first_look(pids: list[int]) -> bool:
@@ -372,7 +391,7 @@ class HangWatch:
         grader = {f.fd: f for f in procfs.read_fds(os.getpid())}
         peers = {}
         if any(t.startswith("socket:[") for p in procs.values() for t in p.fds.values()):
-            from .sockets import peers as socket_peers     # sockets imports waits, which imports this
+            from .sockets import peers as socket_peers  # sockets imports waits, which imports this
             peers = {inode: ep.peer for inode, ep in socket_peers().items()}
         return Scene(procs=procs, grader_fds={fd: f.target for fd, f in grader.items()},
                      grader_access={fd: f.access for fd, f in grader.items()}, socket_peers=peers)

@@ -179,6 +179,18 @@ def test_a_zombie_its_parent_has_not_been_told_about_is_not_proven():
     assert proof is None and "exited" in why
 
 
+def test_a_zombie_whose_parent_waits_for_another_child_does_not_block_the_proof():
+    # c-parent-keeps-read: head has exited (a zombie), the parent waits for yes, yes writes a full pipe
+    # whose read end only the parent holds.
+    parent = proc(10, (WAIT4, 11), fds={3: "pipe:[5]"}, access={3: "read"})
+    yes = proc(11, (WRITE, 1), fds={1: "pipe:[5]"}, access={1: "write"}, ppid=10)
+    head = proc(12, None, state="Z", ppid=10)
+    proof, why = same(scene(parent, yes, head))
+    assert proof is not None, why
+    handler = dataclasses.replace(parent, catches_sigchld=True)
+    assert same(scene(handler, yes, head))[0] is None
+
+
 def test_unknown_calls_and_sleep_outside_a_call_are_not_proven():
     assert same(scene(proc(12, (999,))))[0] is None
     assert same(scene(proc(12, None)))[0] is None
