@@ -450,6 +450,10 @@ def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
     raise add_proof(fail, end.proof)
 
 
+# Time to read the lines already buffered once a hang is proven (they return at once).
+LATE_LINES_SECONDS = 0.05
+
+
 def read_until_or_hang(ctx, run, pattern, timeout: float, *, grader_acts: bool = False
                        ) -> tuple[str | None, list[str], deadlock.Proof | None]:
     """`run.read_until(pattern, timeout)` that stops early once a hang is proven: the line never comes
@@ -461,11 +465,13 @@ def read_until_or_hang(ctx, run, pattern, timeout: float, *, grader_acts: bool =
         left = deadline - time.monotonic()
         line, more = run.read_until(pattern, max(0.0, min(left, deadlock.CHECK_EVERY)))
         before += more
-        if line is not None or run.stdout_closed() or left <= 0:
+        if line is not None or run.stdout_closed() or time.monotonic() >= deadline:
             return line, before, None
         proof = watch.proven()
         if proof is not None and not _output_pending(run):
-            line, more = run.read_until(pattern, 0)   # anything that arrived meanwhile
+            # Every byte written is in the grader's buffer now: read what arrived meanwhile (a
+            # timeout of 0 would read nothing; buffered lines return at once).
+            line, more = run.read_until(pattern, LATE_LINES_SECONDS)
             before += more
             return line, before, proof if line is None else None
 
