@@ -292,6 +292,15 @@ def _read(path: str) -> str | None:
         return None
 
 
+def timed_futex(pid: int) -> bool:
+    """The process sleeps in a futex wait that has a timeout (sem_timedwait, a timed lock)."""
+    try:
+        call = _parse_call(procaccess.read_text(f"{procfs.PROC}/{pid}/syscall"))
+    except (OSError, ValueError, procaccess.Unreadable):
+        return False
+    return call is not None and call[0] == _FUTEX and call[4] != 0
+
+
 def read_proc(pid: int, label: str) -> Proc | None:
     """One process as `decide` sees it; None once it has gone."""
     base = f"{procfs.PROC}/{pid}"
