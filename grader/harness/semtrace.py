@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass, field
 
 from . import procfs, waits
-from .deadlock import timed_futex
 from .api import Fail
+from .deadlock import timed_futex
 
 ENV = "IPCGRADE_SEMTRACE"
 PREBUILT = "/usr/local/lib/ipcgrade/semtrace.so"   # compiled when the grading image is built
