@@ -385,9 +385,12 @@ class HangWatch:
         return labels
 
     def _timers(self) -> bool:
+        """A live run set a timer (or cannot be seen to have: it is not traced)."""
         for r in self.runs:
-            if r.trace_path is None and r.proc.poll() is None:
-                return True                 # an untraced live run: its timers cannot be seen
+            if r.proc.poll() is not None:
+                continue
+            if r.trace_path is None:
+                return True
             for c in r.trace.calls():
                 if c.name in ("setitimer", "timer_settime", "timerfd_settime"):
                     return True
