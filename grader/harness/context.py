@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import build, diagnose, limits, procaccess, procfs
+from . import build, deadlock, diagnose, limits, procaccess, procfs, waits
 from .api import Fail
 from .spawn import DEFAULT_TRACE, Identity, Run, kill_until_gone
 
@@ -62,9 +62,12 @@ class CheckContext:
         default_label = program if isinstance(program, str) else os.path.basename(argv[0])
         if impl == "reference" and isinstance(program, str):
             default_label = f"reference {program}"
+        trace_set = DEFAULT_TRACE if trace == "default" else trace
+        if trace_set is not None:
+            trace_set = f"{trace_set},{deadlock.TIMER_TRACE}"     # a timer set means no hang is ever proven
         run = Run(label or default_label, argv,
                   cwd=cwd or self.workdir, identity=self.identity, stdin=stdin, keep_stdin=keep_stdin,
-                  trace_set=DEFAULT_TRACE if trace == "default" else trace, inject=list(inject))
+                  trace_set=trace_set, inject=list(inject))
         self.runs.append(run)
         return run
 
@@ -73,17 +76,20 @@ class CheckContext:
         """Wait for a run to end; on timeout, diagnose every student process, kill them and fail.
 
         `cpu_budget` (CPU seconds, calibrated far above what the reference uses)
-        ends the wait early for a program that spins instead of finishing.
+        ends the wait early for a program that spins instead of finishing; a hang
+        proven from kernel state (every process asleep for good, see deadlock)
+        ends it at once.
         """
         cpu_start = run.cpu_seconds() if cpu_budget is not None else 0.0
-        rc = run.wait(timeout, cpu_budget)
+        rc, proof = waits.wait_run(run, timeout, watch=waits.hang_watch(self, [run, *others]), cpu_budget=cpu_budget)
         if rc is not None:
             return rc
         used = run.cpu_seconds() - cpu_start if cpu_budget is not None else 0.0
-        if cpu_budget is not None and used >= cpu_budget:
+        if proof is None and cpu_budget is not None and used >= cpu_budget:
             raise self.hang(f"{what or run.label} did not finish: it used {used:.1f} s of CPU time "
                             "without ending (a loop that never ends)", [run, *others])
-        raise self.hang(f"{what or run.label} did not finish within {timeout:g} s", [run, *others])
+        raise waits.add_proof(self.hang(waits.proven_hang_message(what or run.label, proof, timeout),
+                                        [run, *others]), proof)
 
     def hang(self, message: str, runs: list[Run], hint: str | None = None) -> Fail:
         """Build a Fail carrying a hang diagnosis, then kill everything the student started."""

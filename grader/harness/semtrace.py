@@ -25,8 +25,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from . import procfs
+from . import procfs, waits
 from .api import Fail
+from .deadlock import timed_futex
 
 ENV = "IPCGRADE_SEMTRACE"
 PREBUILT = "/usr/local/lib/ipcgrade/semtrace.so"   # compiled when the grading image is built
@@ -175,6 +176,8 @@ def all_asleep_in_futex(pids: list[int]) -> bool:
             st, status = procfs.read_stat(pid), procfs.read_status(pid)
             if st is None or st.state != "S" or not procfs.read_wchan(pid).startswith(FUTEX_WCHANS) or not status:
                 return None
+            if timed_futex(pid):
+                return None                     # sem_timedwait: it ends by itself
             out.append((st.cpu_seconds, status.get("voluntary_ctxt_switches"),
                         status.get("nonvoluntary_ctxt_switches")))
         return out
@@ -276,11 +279,13 @@ def start(ctx, program: str, args, *, impl: str = "student", rec: Recorder | Non
 
 def await_line(ctx, run, text: str, timeout: float, hint: str) -> None:
     """Fail unless `run`'s first stdout line is `text` (a hang diagnosis if it never comes)."""
-    line = run.read_line(timeout)
+    line, before, never = waits.read_until_or_hang(ctx, run, lambda _: True, timeout)
     if line == text:
         return
     if line is None and run.alive():
-        raise ctx.hang(f"{run.label} did not print `{text}` within {timeout:g} s", [run], hint=hint)
+        said = (f"{run.label} will never print `{text}`: every process is asleep in a wait that nothing left can end"
+                if never else f"{run.label} did not print `{text}` within {timeout:g} s")
+        raise waits.add_proof(ctx.hang(said, [run], hint=hint), never)
     run.kill()
     raise Fail(f"{run.label} did not print `{text}` first", expected=text, hint=hint,
                observed=repr(line) if line is not None else f"{run.describe_exit()}; stderr: {run.stderr[-300:]!r}")
@@ -303,6 +308,7 @@ def wait_all(ctx, runs, what: str, *, rec: Recorder | None = None, initial: dict
     """Wait until every run has ended with status 0. A deadlock (every live process asleep in a
     futex wait, with no CPU used and no wake-up) fails at once, without waiting for `timeout`."""
     deadline = time.monotonic() + timeout
+    watch = waits.hang_watch(ctx, runs)
     while True:
         alive = [r for r in runs if r.alive()]
         if not alive:
@@ -311,6 +317,10 @@ def wait_all(ctx, runs, what: str, *, rec: Recorder | None = None, initial: dict
             raise deadlock(ctx, runs, f"{what}: deadlock. Every process still running sleeps in sem_wait, and "
                            "none of them can post the semaphore another one waits for",
                            rec=rec, initial=initial, locks=locks, hint=hint)
+        proof = watch.proven()              # stuck elsewhere (a pipe, a signal wait, a child...)
+        if proof is not None and any(r.alive() for r in runs):
+            raise waits.add_proof(deadlock(ctx, runs, waits.proven_hang_message(what, proof, timeout), rec=rec,
+                                           initial=initial, locks=locks, hint=hint), proof)
         if time.monotonic() > deadline:
             raise ctx.hang(f"{what} did not finish within {timeout:g} s", runs, hint=hint)
         alive[0].wait(0.05)

@@ -545,18 +545,17 @@ def start_server(ctx, program: str, path: str, *, impl: str = "student", trace: 
                  seconds: float = 10.0) -> Run:
     """Start `PROGRAM PATH` and wait for its READY line; Fail (or, for the reference, error) if it never comes."""
     server = ctx.start(program, [path], impl=impl, trace=trace)
-    deadline = time.monotonic() + seconds
-    while True:
-        line = server.read_line(max(0.0, deadline - time.monotonic()))
-        if line is None:
-            break
-        if line.strip() == ready:
-            return server
+    line, _, never = waits.read_until_or_hang(ctx, server, lambda text: text.strip() == ready, seconds)
+    if line is not None:
+        return server
     if impl == "reference":
         raise RuntimeError(f"the reference {program} did not start: {server.describe_exit()}, "
                            f"stdout {server.stdout[-300:]!r}, stderr {server.stderr[-500:]!r}")
     if server.wait(EXIT_GRACE) is None:
-        fail = ctx.hang(f"{program} {path} did not print `{ready}` within {seconds:g} s", [server])
+        fail = waits.add_proof(ctx.hang(f"{program} {path} will never print `{ready}`: every process is asleep in a "
+                                        "wait that nothing left can end" if never else
+                                        f"{program} {path} did not print `{ready}` within {seconds:g} s", [server]),
+                               never)
         flushed = bool(server.stdout) or server.wrote_stdout()     # the trace is complete once it was killed
         fail.expected = f"a line `{ready}` on stdout once the socket listens"
         fail.observed = repr(server.stdout[-300:]) if server.stdout else "nothing on stdout"

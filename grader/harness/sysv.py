@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 
-from . import procfs, waits
+from . import deadlock, procfs, waits
 from .api import Fail
 from .evidence import stderr as stderr_tail
 from .procfs import IpcObject
@@ -66,10 +66,16 @@ def with_key(kind: str, key: str) -> IpcObject | None:
     return next((o for o in procfs.read_sysvipc((kind,)) if o.key & 0xffffffff == want), None)
 
 
-def wait_for_key(kind: str, key: str, run: Run, timeout: float) -> IpcObject | None:
-    """Wait until the object of KIND with KEY exists (or RUN ends)."""
-    found = waits.until(lambda: with_key(kind, key) or not run.alive(), timeout)
-    return found if isinstance(found, IpcObject) else with_key(kind, key) if found else None
+def wait_for_key(kind: str, key: str, run: Run, timeout: float,
+                 watch: deadlock.HangWatch | None = None) -> IpcObject | deadlock.Proof | None:
+    """Wait until the object of KIND with KEY exists (or RUN ends, or `watch` proves it never will:
+    then the Proof, as long as the object still does not exist)."""
+    found = waits.until(lambda: with_key(kind, key) or not run.alive() or (watch.proven() if watch else None),
+                        timeout)
+    if isinstance(found, IpcObject):
+        return found
+    obj = with_key(kind, key)
+    return obj if obj is not None or not isinstance(found, deadlock.Proof) else found
 
 
 # ---------------------------------------------------------------- the calls in a trace
@@ -253,8 +259,8 @@ def expect_created(ctx, kind: str, key: str, run: Run, seconds: float, *, who: s
     """The object of KIND with KEY once RUN has made it; Fail if RUN exits first or never makes it.
     WHO is the command ("mailbox recv 0x..."), NAME the program's short name ("recv"), NOUN the
     object ("message queue"), WAITING when it should exist ("while recv waits")."""
-    obj = wait_for_key(kind, key, run, seconds)
-    if obj is not None:
+    obj = wait_for_key(kind, key, run, seconds, waits.hang_watch(ctx, [run]))
+    if isinstance(obj, IpcObject):
         return obj
     if not run.alive():
         run.wait(1)
@@ -263,8 +269,10 @@ def expect_created(ctx, kind: str, key: str, run: Run, seconds: float, *, who: s
                    evidence=[stderr_tail(run, f"{name}'s stderr", 2000),
                              (f"{name}'s {noun.replace(' ', '-')} calls", calls_excerpt(run))],
                    hint=hint_exit)
-    raise ctx.hang(f"{who} did not create a {noun} with key {key_hex(key)} within {seconds:g} s", [run],
-                   hint=hint_hang)
+    never = obj if isinstance(obj, deadlock.Proof) else None
+    raise waits.add_proof(ctx.hang(f"{who} did not create a {noun} with key {key_hex(key)} "
+                                   + ("and never will: every process is asleep in a wait that nothing left can end"
+                                      if never else f"within {seconds:g} s"), [run], hint=hint_hang), never)
 
 
 # ---------------------------------------------------------------- blocking SysV calls

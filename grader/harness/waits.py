@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from . import procfs, stillness
+from . import deadlock, procfs, stillness
 from .api import Fail
 from .evidence import stderr
 
@@ -416,28 +416,79 @@ class TreeEnd:
     """How a run's process tree ended (see `wait_tree`)."""
     rc: int | None                # the program's exit status; None if it was still running
     orphans: bool = False         # it exited, but processes it started were still running
+    proof: deadlock.Proof | None = None   # why it never will: every process asleep for good
 
     @property
     def finished(self) -> bool:
         return self.rc is not None and not self.orphans
 
 
-def wait_tree(run, timeout: float) -> TreeEnd:
+def hang_watch(ctx, runs=(), *, grader_acts: bool = False) -> deadlock.HangWatch:
+    """A watch over every live run of the check (and `runs`) and the student's processes, for one wait.
+    `grader_acts`: the grader may write, connect, send or signal while it waits (see deadlock)."""
+    return deadlock.HangWatch([*ctx.runs, *(r for r in runs if r not in ctx.runs)], ctx.identity.uid,
+                              grader_acts=grader_acts)
+
+
+def wait_run(run, timeout: float, *, watch: deadlock.HangWatch | None = None,
+             cpu_budget: float | None = None) -> tuple[int | None, deadlock.Proof | None]:
+    """`run.wait(timeout, cpu_budget)` that also stops as soon as `watch` proves a hang:
+    (exit status, None), (None, the proof), or (None, None) on timeout or a spent CPU budget."""
+    if watch is None:
+        return run.wait(timeout, cpu_budget), None
+    deadline = time.monotonic() + timeout
+    cpu_start = run.cpu_seconds() if cpu_budget is not None else 0.0
+    while True:
+        left = deadline - time.monotonic()
+        budget = None if cpu_budget is None else cpu_budget - (run.cpu_seconds() - cpu_start)
+        if budget is not None and budget <= 0:
+            return None, None
+        rc = run.wait(max(0.0, min(left, deadlock.CHECK_EVERY)), budget)
+        if rc is not None or left <= 0:
+            return rc, None
+        proof = watch.proven()
+        if proof is not None:
+            rc = run.wait(0)
+            return rc, (proof if rc is None else None)
+
+
+def wait_tree(run, timeout: float, watch: deadlock.HangWatch | None = None) -> TreeEnd:
     """Wait up to `timeout` s for a traced run AND every process it started to end.
 
     strace follows the whole tree and exits with its last process, so once it has
     ended the output is complete too (children may write after their parent exits).
+    With `watch`, stops early once every process left is proven stuck (TreeEnd.proof).
     """
     deadline = time.monotonic() + timeout
-    rc = run.wait(timeout)
+    rc, proof = wait_run(run, timeout, watch=watch)
     if rc is None:
-        return TreeEnd(None)
-    try:
-        run.proc.wait(max(0.0, deadline - time.monotonic()) + 1.0)
-    except subprocess.TimeoutExpired:
-        return TreeEnd(rc, orphans=True)
+        return TreeEnd(None, proof=proof)
+    while True:
+        left = max(0.0, deadline - time.monotonic()) + 1.0
+        try:
+            run.proc.wait(min(left, deadlock.CHECK_EVERY) if watch else left)
+            break
+        except subprocess.TimeoutExpired:
+            proof = watch.proven() if watch else None
+            if proof is not None or not watch or time.monotonic() >= deadline + 1.0:
+                return TreeEnd(rc, orphans=True, proof=proof)
     run.wait(0)                                       # the output is drained
     return TreeEnd(rc)
+
+
+def proven_hang_message(what: str, proof: deadlock.Proof | None, timeout: float) -> str:
+    """The first words of a hang's Fail: proven at once, or waited out to the limit."""
+    if proof is not None:
+        return f"{what} did not finish: every process is asleep in a wait that nothing left can end"
+    return f"{what} did not finish within {timeout:g} s"
+
+
+def add_proof(fail: Fail, proof: deadlock.Proof | None) -> Fail:
+    """Add the proof (where each process sleeps, and why nothing can wake it) to a hang's evidence."""
+    if proof is not None:
+        fail.evidence.insert(0, ("why the grader stopped waiting before the time limit: nothing can happen any more",
+                                 proof.describe()))
+    return fail
 
 
 def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
@@ -447,19 +498,58 @@ def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
     `what` names the run in the message (e.g. "`pipeline yes -- head -n 1`").
     `explain`, called before anything is killed, may return (a sentence to add
     to the message, an evidence pair), e.g. `pipes.explain_hang` naming who is
-    stuck on which pipe end.
+    stuck on which pipe end. A hang proven from kernel state (deadlock) ends the
+    wait at once, with the same diagnosis.
     """
-    end = wait_tree(run, timeout)
+    end = wait_tree(run, timeout, hang_watch(ctx, [run]))
     if end.finished:
         return end.rc
-    message = (f"{what} did not finish within {timeout:g} s" if end.rc is None else
-               f"{what} {run.describe_exit()}, but its children were still running {timeout:g} s after it started")
+    if end.rc is None:
+        message = proven_hang_message(what, end.proof, timeout)
+    elif end.proof is not None:
+        message = (f"{what} {run.describe_exit()}, but its children never will: each is asleep in a wait "
+                   "that nothing left can end")
+    else:
+        message = f"{what} {run.describe_exit()}, but its children were still running {timeout:g} s after it started"
     why = explain() if explain else None
     fail: Fail = ctx.hang(message, [run], hint=hint)
     if why:
         fail.message += ": " + why[0]
         fail.evidence.insert(0, why[1])
-    raise fail
+    raise add_proof(fail, end.proof)
+
+
+# Time to read the lines already buffered once a hang is proven (they return at once).
+LATE_LINES_SECONDS = 0.05
+
+
+def read_until_or_hang(ctx, run, pattern, timeout: float, *, grader_acts: bool = False
+                       ) -> tuple[str | None, list[str], deadlock.Proof | None]:
+    """`run.read_until(pattern, timeout)` that stops early once a hang is proven: the line never comes
+    when every process sleeps for good with everything written already read. (line, before, proof)."""
+    watch = hang_watch(ctx, [run], grader_acts=grader_acts)
+    deadline = time.monotonic() + timeout
+    before: list[str] = []
+    while True:
+        left = deadline - time.monotonic()
+        line, more = run.read_until(pattern, max(0.0, min(left, deadlock.CHECK_EVERY)))
+        before += more
+        if line is not None or run.stdout_closed() or time.monotonic() >= deadline:
+            return line, before, None
+        proof = watch.proven()
+        if proof is not None and not _output_pending(run):
+            # Every byte written is in the grader's buffer now: read what arrived meanwhile (a
+            # timeout of 0 would read nothing; buffered lines return at once).
+            line, more = run.read_until(pattern, LATE_LINES_SECONDS)
+            before += more
+            return line, before, proof if line is None else None
+
+
+def _output_pending(run) -> bool:
+    """Bytes the program wrote that the grader's reader has not taken in yet (then no proof holds:
+    the line may be among them)."""
+    drain = getattr(run, "_out", None)
+    return bool(drain is not None and drain.pending())
 
 
 def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, hint: str,
@@ -471,7 +561,7 @@ def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, 
     if it ended, how, with its stderr. `shown` is the line as the spec writes it,
     `example` an instance of it.
     """
-    line, before = run.read_until(pattern, timeout)
+    line, before, proof = read_until_or_hang(ctx, run, pattern, timeout)
     if line is not None:
         return line, before
     seen = "\n".join(before) or "(nothing)"
@@ -484,9 +574,11 @@ def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, 
         hint = (f"{run.label} never wrote `{word}` to stdout: if it printed it, the line is still in its output "
                 "buffer. stdout is a pipe here, so printf output is block-buffered: call fflush(stdout) after "
                 f"printing {word} (Python: print(..., flush=True)).")
-    fail = ctx.hang(f"{run.label} did not print `{shown}` within {timeout:g} s", [run], hint=hint)
+    said = (f"{run.label} will never print `{shown}`: every process is asleep in a wait that nothing left can end"
+            if proof else f"{run.label} did not print `{shown}` within {timeout:g} s")
+    fail = ctx.hang(said, [run], hint=hint)
     fail.evidence.insert(0, (f"what {run.label} printed", seen))
-    raise fail
+    raise add_proof(fail, proof)
 
 
 def expect_blocked(sample: BlockingSample | None, what: str, **fail) -> None:

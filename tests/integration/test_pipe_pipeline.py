@@ -53,7 +53,7 @@ def test_hang_diagnosis_names_the_process_and_the_pipe_end_it_holds(mutant, full
     assert stuck, f"no pipe diagnosis in {[e.label for e in out.evidence]}"
     assert re.search(pattern, stuck[0], re.S), stuck[0]
     # The first sentence of the diagnosis is the message itself, so a one-line report still says it.
-    assert "did not finish within" in out.message and re.search(pattern.split(r"\..*")[0], out.message)
+    assert "did not finish" in out.message and re.search(pattern.split(r"\..*")[0], out.message)
     # The general process-tree report shows the same end in the holder's fd table.
     tree = next(e.text for e in out.evidence if e.label.startswith("where each process was"))
     holder_fd = re.search(r"as fd (\d+)\.", stuck[0]).group(1)
