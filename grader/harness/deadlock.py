@@ -36,7 +36,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from . import procaccess, procfs
+from . import procaccess, procfs, stillness
 
 # Calls added to every traced run (context.start), so that a timer a program set is seen.
 TIMER_TRACE = "alarm,setitimer,timer_settime,timerfd_settime"
@@ -50,21 +50,16 @@ CHECK_EVERY = 0.1
 _FD_READS = {0: "read", 19: "readv", 45: "recvfrom", 47: "recvmsg"}
 _FD_WRITES = {1: "write", 20: "writev", 44: "sendto", 46: "sendmsg"}
 _ACCEPTS = {43: "accept", 288: "accept4"}
-_ALWAYS_TIMED = {35: "nanosleep", 230: "clock_nanosleep"}
-# Calls with an optional timeout: name, the argument index holding it, and whether the
-# argument is a pointer (NULL = none) or an int millisecond count (negative = none).
-_MAYBE_TIMED = {7: ("poll", 2, "ms"), 232: ("epoll_wait", 3, "ms"), 281: ("epoll_pwait", 3, "ms"),
-                23: ("select", 4, "ptr"), 270: ("pselect6", 4, "ptr"), 271: ("ppoll", 2, "ptr"),
-                441: ("epoll_pwait2", 3, "ptr"), 220: ("semtimedop", 3, "ptr"),
-                243: ("mq_timedreceive", 4, "ptr"), 242: ("mq_timedsend", 4, "ptr"),
-                128: ("rt_sigtimedwait", 2, "ptr"), 449: ("futex_waitv", 3, "ptr")}
+# Whether a call has a timeout is stillness's to say (one table for both proofs).
+# Untimed waits of these calls are proven like the others (unless the grader may act).
+_UNTIMED_OTHERS = {"semtimedop", "mq_timedreceive", "mq_timedsend", "rt_sigtimedwait", "futex_waitv"}
 _FUTEX = 202
 _FUTEX_WAITS = {0: "FUTEX_WAIT", 6: "FUTEX_LOCK_PI", 9: "FUTEX_WAIT_BITSET", 11: "FUTEX_WAIT_REQUEUE_PI",
                 13: "FUTEX_LOCK_PI2"}
 _SYSV = {69: "msgsnd", 70: "msgrcv", 65: "semop"}
 _CHILD_WAITS = {61: "wait4", 247: "waitid"}
 _SIGNAL_WAITS = {34: "pause", 130: "rt_sigsuspend"}
-_POLLS = {7, 232, 281, 23, 270, 271, 441}
+_POLLS = {"poll", "epoll_wait", "epoll_pwait", "epoll_pwait2", "select", "pselect6", "ppoll"}
 
 
 # ---------------------------------------------------------------- snapshots (what decide reads)
@@ -177,12 +172,11 @@ def _fd_wait(scene: Scene, p: Proc, call: str, fd: int, writing: bool, grader_ac
 def _waits_for(scene: Scene, p: Proc, t: Thread, grader_acts: bool, timers: bool) -> tuple[str | None, str]:
     """(what thread t sleeps in and why nothing ends it, '') or (None, why that is not certain)."""
     nr, args = t.call[0], t.call[1:]
-    if nr in _ALWAYS_TIMED:
-        return None, f"{_ALWAYS_TIMED[nr]}() is a timed sleep"
-    if nr in _MAYBE_TIMED:
-        name, i, kind = _MAYBE_TIMED[nr]
-        if (_int_arg(args[i]) >= 0) if kind == "ms" else args[i] != 0:
-            return None, f"{name}() has a timeout"
+    name = procfs.SYSCALL_NAMES_X86_64.get(nr, f"syscall {nr}")
+    if name in stillness.ALWAYS_TIMED:
+        return None, f"{name}() is a timed sleep"
+    if nr != _FUTEX and stillness.is_timed(name, list(args)):
+        return None, f"{name}() has a timeout"
     if nr == _FUTEX:
         op = args[1] & 0x7f
         if op not in _FUTEX_WAITS:
@@ -190,8 +184,8 @@ def _waits_for(scene: Scene, p: Proc, t: Thread, grader_acts: bool, timers: bool
         if args[3] != 0:
             return None, f"futex({_FUTEX_WAITS[op]}) has a timeout"
         return f"futex({_FUTEX_WAITS[op]}) with no timeout (a semaphore or lock no sleeper will release)", ""
-    if nr in _POLLS:
-        return None, f"{_MAYBE_TIMED[nr][0]}() without a timeout on fds the grader does not follow"
+    if name in _POLLS:
+        return None, f"{name}() without a timeout on fds the grader does not follow"
     if nr in _FD_READS or nr in _FD_WRITES or nr in _ACCEPTS:
         name = _FD_READS.get(nr) or _FD_WRITES.get(nr) or _ACCEPTS[nr]
         return _fd_wait(scene, p, name, args[0], nr in _FD_WRITES, grader_acts)
@@ -209,10 +203,10 @@ def _waits_for(scene: Scene, p: Proc, t: Thread, grader_acts: bool, timers: bool
         if timers:
             return None, "a timer was set (alarm/setitimer): its signal may still come"
         return f"{_SIGNAL_WAITS[nr]}() for a signal no one is left to send", ""
-    if nr in _MAYBE_TIMED:                  # untimed and not a poll: semtimedop, mq_timed*, sigtimedwait, waitv
+    if name in _UNTIMED_OTHERS:
         if grader_acts:
-            return None, f"the grader may act on what {_MAYBE_TIMED[nr][0]}() waits for"
-        return f"{_MAYBE_TIMED[nr][0]}() with no timeout", ""
+            return None, f"the grader may act on what {name}() waits for"
+        return f"{name}() with no timeout", ""
     return None, f"system call {nr} is not a wait the grader knows"
 
 
