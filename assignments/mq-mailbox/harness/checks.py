@@ -220,27 +220,13 @@ def recv_blocks(ctx):
     """While no message comes, recv sleeps in a blocking msgrcv (state S, almost no CPU, no wakeups)"""
     recv, _ = start_recv(ctx, KEY_BLOCK)
     b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
-    if b.ok:
-        return
-    recv.kill()
-    calls = recv.trace.calls("msgrcv")
-    nowait = [c for c in calls if "IPC_NOWAIT" in c.arg(4)]
-    evidence = [("what the kernel showed while recv waited for a message that was never sent", b.describe())]
-    if calls:
-        evidence.append((f"recv's msgrcv calls ({len(calls)} in all, {len(nowait)} with IPC_NOWAIT)",
-                         recv.trace.excerpt(calls, 6)))
-    expect(not b.sample.exited, f"recv {recv.describe_exit()} instead of waiting for a message",
-           expected="recv keeps waiting", observed=recv.describe_exit(),
-           evidence=evidence + [stderr_tail(recv, "recv's stderr")],
-           hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.")
-    raise Fail("recv is not blocked in msgrcv while it waits: " + "; ".join(b.problems()),
-               expected="a blocking msgrcv: state S (sleeping), CPU ratio near 0, no wakeups",
-               observed=f"CPU ratio {b.sample.cpu_ratio:.2f}, {b.sample.wakeups_per_second:.0f} wakeups/s, "
-                        f"mostly in {b.sample.main_syscall() or b.sample.main_wchan() or 'user space'}",
-               evidence=evidence,
-               hint="Call msgrcv(id, &m, size, 0, 0) without IPC_NOWAIT (Python: queue.receive(), block=True) and "
-                    "let the kernel wake you when a message arrives. Polling with IPC_NOWAIT burns the CPU, and "
-                    "polling with short sleeps wakes up hundreds of times a second and answers late.")
+    sysv.require_blocked(
+        recv, "msgrcv", b, "recv", [("what the kernel showed while recv waited for a message that was never sent",
+                                     b.describe())],
+        exited_hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.",
+        hint="Call msgrcv(id, &m, size, 0, 0) without IPC_NOWAIT (Python: queue.receive(), block=True) and "
+             "let the kernel wake you when a message arrives. Polling with IPC_NOWAIT burns the CPU, and "
+             "polling with short sleeps wakes up hundreds of times a second and answers late.")
 
 
 @check("poll-nonblocking")
@@ -322,23 +308,11 @@ def send_blocks_when_full(ctx):
     texts = ["alpha, sent once there is room"]
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
     b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
-    evidence = [("the full queue", full.state),
-                ("what the kernel showed while send waited for room", b.describe())]
-    if b.sample.exited:
-        snd.wait(1)
-        raise Fail(f"send {snd.describe_exit()} while the queue was full, instead of waiting for room",
-                   expected="send waits in msgsnd", observed=snd.describe_exit(),
-                   evidence=evidence + [stderr_tail(snd, "send's stderr"),
-                                        ("send's message-queue calls", trace_excerpt(snd))],
-                   hint="Call msgsnd without IPC_NOWAIT (msgflg 0): on a full queue it sleeps until there is room.")
-    if not b.ok:
-        snd.kill()
-        calls = snd.trace.calls("msgsnd")
-        raise Fail("send is not blocked in msgsnd while the queue is full: " + "; ".join(b.problems()),
-                   expected="a blocking msgsnd: state S, CPU ratio near 0, no wakeups",
-                   observed=f"CPU ratio {b.sample.cpu_ratio:.2f}, {b.sample.wakeups_per_second:.0f} wakeups/s",
-                   evidence=evidence + [(f"send's msgsnd calls ({len(calls)} in all)", snd.trace.excerpt(calls, 6))],
-                   hint="Use a blocking msgsnd (msgflg 0, Python: block=True); do not retry IPC_NOWAIT in a loop.")
+    sysv.require_blocked(
+        snd, "msgsnd", b, "send", [("the full queue", full.state),
+                                   ("what the kernel showed while send waited for room", b.describe())],
+        exited_hint="Call msgsnd without IPC_NOWAIT (msgflg 0): on a full queue it sleeps until there is room.",
+        hint="Use a blocking msgsnd (msgflg 0, Python: block=True); do not retry IPC_NOWAIT in a loop.")
     # Now drain it, as recv would: the grader's receiver takes every message, blocking.
     drain = full.drain(ctx, KEY_FULL, len(full.fillers) + len(texts))
     rc = ctx.finish(snd, RUN_SECONDS, what="send after the queue was drained", others=[drain])

@@ -25,8 +25,7 @@ TRACE = DEFAULT_TRACE + ",fcntl,close_range"
 # For `yes`, which writes without end when it is not stopped: tracing its writes would fill the trace.
 TRACE_NO_WRITE = ",".join(s for s in TRACE.split(",") if s != "write")
 YES_HEAD = ["yes", "--", "head", "-n", "1"]
-# A CMD2 that runs until the grader kills it (SIGKILL: even a SIGTERM left ignored cannot keep it).
-HELD_CMD2 = ["sleep", "60"]
+HELD_CMD2 = ["sleep", "60"]   # a CMD2 that runs until the grader kills it (SIGKILL, which nothing ignores)
 
 
 @dataclass
