@@ -2,7 +2,7 @@
 
 The cases at the top level are shm-handshake submissions (tests/integration/test_hostile.py and
 bench/hostile.py); a folder named after another assignment holds that assignment's cases
-(tests/hostile/test_bounded_buffer.py). A case holds only its hostile program(s): the
+(tests/hostile/test_hostile_bounded_buffer.py). A case holds only its hostile program(s): the
 assignment's reference completes it.
 """
 from __future__ import annotations
