@@ -240,7 +240,10 @@ def unpack(patch: Path) -> Path:
     folder = patch.parent / mutant.name
     if folder.exists():
         raise MutantError(f"{folder}: already exists")
-    apply(mutant.patch, patch.parent.parent / "reference" / spec.language, folder)
+    reference = patch.parent.parent / "reference" / spec.language
+    if not reference.is_dir():
+        raise MutantError(f"{patch}: no {reference} to apply it to (a mutant lives in an assignment's mutants/ folder)")
+    apply(mutant.patch, reference, folder)
     shutil.copy(mutant.manifest, folder / MANIFEST)
     mutant.patch.unlink()
     mutant.manifest.unlink()

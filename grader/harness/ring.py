@@ -14,7 +14,9 @@ from .api import Fail
 SLOTS, SIZE = 8, 40
 START, RUN = 10.0, 60.0
 PROTO_N, MIX_N, STRESS_N, CONSUMERS = 200, 1000, 20000, 3
-FUTEX = {"wchans": semtrace.FUTEX_WCHANS, "syscalls": ("futex",)}
+# How the ring's programs are seen blocked (waits.blocked_in's arguments). Before its sem_wait a producer
+# puts 8 values and a consumer starts (Python: about 0.06 s of CPU); past 0.5 s it is polling.
+FUTEX = {"wchans": semtrace.FUTEX_WCHANS, "syscalls": ("futex",), "settle_cpu": 0.5}
 DEADLOCK_HINT = ("Wait on the counting semaphore (empty or full) first and lock the mutex only then: "
                  "a process that sleeps while holding the mutex stops everybody else.")
 READY_HINT = "Create the objects, then print ready as the first line (and flush) before putting any value."
@@ -92,8 +94,12 @@ def probe_producer_on_full(s: Session) -> str | None:
         return None
     posix.act(shm, SIZE, {4: 1}, take=[n["mutex"], n["full"]], give=[n["empty"]])
     seen = semtrace.held_lock_probe(s.producer, shm, 0, n["empty"], n["mutex"], START)
+    held_in = (posix.read_ints(shm, [0]) or [None])[0]
     posix.act(shm, SIZE, {}, take=[], give=[n["mutex"]])
-    semtrace.settled(s.producer, None, START, moved=(shm, 0, 1))
+    # It puts 9 now: wait until `in` moves on (to whatever value: a wrong wrap is the protocol checks'
+    # to judge) and it sleeps again. One that went on without the mutex has moved already.
+    moved = (shm, 0, held_in) if not seen and held_in is not None else None
+    semtrace.settled(s.producer, None, START, moved=moved, changed=True)
     return seen
 
 

@@ -188,15 +188,17 @@ def all_asleep_in_futex(pids: list[int]) -> bool:
     return first == sample()
 
 
-def settled(run, taken: str | None, timeout: float, moved: tuple[str, int, int] | None = None) -> bool:
+def settled(run, taken: str | None, timeout: float, moved: tuple[str, int, int] | None = None,
+            changed: bool = False) -> bool:
     """Wait until `run` has taken the semaphore `taken` (its value is 0 again), or until the int32
-    at (shm, offset) is `value` (`moved`), and then either sleeps in a futex wait or has exited:
-    it has done all it can without the next semaphore. False if not within `timeout`."""
+    at (shm, offset) is `value` (`moved`; with `changed`, until it is no longer `value`), and then
+    either sleeps in a futex wait or has exited: it has done all it can without the next semaphore.
+    False if not within `timeout`."""
     from .posix import read_ints, semaphore_value
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         took = taken is None or semaphore_value(taken) == 0
-        went = moved is None or read_ints(moved[0], [moved[1]]) == [moved[2]]
+        went = moved is None or (read_ints(moved[0], [moved[1]]) == [moved[2]]) != changed
         if took and went and (not run.alive() or all_asleep_in_futex([run.pid])):
             return True
         run.wait(0.02)

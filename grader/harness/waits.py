@@ -62,6 +62,10 @@ MIN_MATCH_SHARE = 0.5
 # How long a process seen in the expected call but not asleep (stopped for the tracer)
 # gets to fall asleep before the measurement starts anyway.
 STOP_GRACE = 0.2
+# CPU time a process may use while the grader waits for it to reach the expected wait. The references
+# use a few milliseconds (an interpreter's start-up a few tens); past this it is spinning, and waiting
+# out the rest of the settle time would only burn the CPU other gradings need (a busy machine).
+SETTLE_CPU_SECONDS = 1.0
 
 
 @dataclass
@@ -327,20 +331,25 @@ def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float
 
 
 def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), syscalls: tuple[str, ...] = (),
-                  interval: float = 0.005) -> bool:
+                  interval: float = 0.005, cpu: float = SETTLE_CPU_SECONDS) -> bool:
     """Poll until the process shows one of the expected waits (wchan or current system call).
 
-    False on timeout or exit. A busy-waiting process traced by strace also shows
-    its system call while stopped for the tracer, so this returns quickly for it
+    False on timeout or exit, or once the process has used `cpu` seconds of CPU
+    without showing the wait (it spins). A busy-waiting process traced by strace also
+    shows its system call while stopped for the tracer, so this returns quickly for it
     too; the measurement afterwards tells the two apart.
     """
     first_match = None
+    first_cpu = None
 
     def look() -> str | None:
-        nonlocal first_match
+        nonlocal first_match, first_cpu
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
             return "gone" if gone(pid) else None
+        first_cpu = st.cpu_seconds if first_cpu is None else first_cpu
+        if st.cpu_seconds - first_cpu > cpu:
+            return "spinning"
         now = time.monotonic()
         if _matches(procfs.read_wchan(pid), _syscall_name(pid) if syscalls else "", wchans, syscalls):
             # Asleep in the call: settled. In the call but stopped for a tracer (state t, at the
@@ -357,18 +366,20 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
 def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list[str] = (),
                syscalls: tuple[str, ...] | list[str] = (), settle: float = 3.0, interval: float = 0.05,
                max_cpu_ratio: float | None = None, max_wakeups_per_second: float | None = None,
-               fast: bool = True) -> BlockedIn:
+               fast: bool = True, settle_cpu: float = SETTLE_CPU_SECONDS) -> BlockedIn:
     """Is `pid` blocked in one of `syscalls` / `wchans` (e.g. ("msgrcv",), ("do_msgrcv",))?
 
-    First waits up to `settle` seconds for the expected wait to show up (so the
-    program's start-up, a Python interpreter's say, is not measured), then tries
+    First waits up to `settle` seconds (and `settle_cpu` seconds of its CPU time) for
+    the expected wait to show up (so the program's start-up, a Python interpreter's
+    say, is not measured), then tries
     the fast proof (~0.1 s), and if it does not hold samples for `seconds`.
     `.ok` is the verdict; `.describe()` the evidence; `.problems()` says in
     words what was wrong.
     """
     wchans, syscalls = tuple(wchans), tuple(syscalls)
     t0 = time.monotonic()
-    settled = wait_for_wait(pid, settle, wchans=wchans, syscalls=syscalls) if (wchans or syscalls) else True
+    settled = (wait_for_wait(pid, settle, wchans=wchans, syscalls=syscalls, cpu=settle_cpu)
+               if (wchans or syscalls) else True)
     settle_seconds = time.monotonic() - t0
     sample = _fast_sample(pid, wchans, syscalls) if fast and settled else None
     if sample is not None:

@@ -117,6 +117,15 @@ def test_unpack_then_convert_is_the_identity(lab):
     assert (m.patch.read_bytes(), m.manifest.read_bytes()) == (patch, manifest)
 
 
+def test_unpack_outside_an_assignment_is_a_clear_error(lab, tmp_path):
+    m = mutants.convert(lab / "mutants" / "c-bad-exit")
+    for f in (m.patch, m.manifest):
+        shutil.copy(f, tmp_path / f.name)
+    with pytest.raises(mutants.MutantError, match="no .*reference/c to apply it to"):
+        mutants.unpack(tmp_path / m.patch.name)
+    assert (tmp_path / m.patch.name).exists()
+
+
 def test_selftest_cases_apply_patches_and_report_the_broken_one(lab):
     m = mutants.convert(lab / "mutants" / "c-bad-exit")
     shutil.copy(m.patch, lab / "mutants" / "c-stale.patch")
