@@ -92,6 +92,16 @@ class BlockingSample:
     def blocked(self) -> bool:
         return not self.problems()
 
+    @property
+    def ok(self) -> bool:
+        """The verdict under the name BlockedIn gives it too (see `require_blocked`)."""
+        return self.blocked
+
+    def figures(self) -> str:
+        """The figures in one line, for a failure's observed."""
+        return (f"CPU ratio {self.cpu_ratio:.2f}, {self.wakeups_per_second:.0f} wakeups/s, "
+                f"mostly in {self.main_syscall() or self.main_wchan() or 'user space'}")
+
     def problems(self) -> list[str]:
         """Why the process does not count as blocked (empty when it does)."""
         out = []
@@ -557,8 +567,14 @@ def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, 
     raise add_proof(fail, proof)
 
 
-def expect_blocked(sample: BlockingSample | None, what: str, **fail) -> None:
-    """Fail unless the measured process slept (CPU and wake-ups within the sample's limits);
-    the message is `what` followed by the figures that were over their limit."""
-    if sample is not None and not sample.blocked:
-        raise Fail(what + ": " + "; ".join(sample.problems()), observed=sample.describe(), **fail)
+def require_blocked(verdict: BlockingSample | BlockedIn | None, what: str, *, expected: str, hint: str,
+                    measured: str = "measured", evidence: list[tuple[str, str]] | None = None) -> None:
+    """Fail unless `verdict` (from `measure`, or `blocked_in`, which also wants the expected wait)
+    shows the process blocked. The message is `what` and each thing over its limit, observed the
+    figures, and the evidence the whole measurement (labelled `measured`) before `evidence`.
+    None, where nothing was measured because an earlier step failed (and said so), passes."""
+    if verdict is None or verdict.ok:
+        return
+    sample = verdict.sample if isinstance(verdict, BlockedIn) else verdict
+    raise Fail(f"{what}: " + "; ".join(verdict.problems()), expected=expected, observed=sample.figures(),
+               evidence=[(measured, verdict.describe()), *(evidence or [])], hint=hint)
