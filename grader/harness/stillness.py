@@ -16,6 +16,10 @@ in the window, or a process stopped for its tracer gives no proof either: the
 caller then falls back to the full measurement (`waits.measure`), which
 decides the verdict and words the feedback.
 
+`read_counters` and `unchanged` are the harness's one reader of these counters
+and its one "did not run between two reads" test: the hang proofs (deadlock,
+semtrace, sockets) and the full measurement's rates (waits) use them too.
+
 What it cannot see: a process in an untimed wait that is woken by a periodic
 signal (an interval timer) less often than once per window. The window is
 100 ms; the full measurement's limit is 5 wake-ups a second (one per 200 ms).
