@@ -78,8 +78,7 @@ class Proc:
     ppid: int
     label: str
     threads: tuple[Thread, ...]
-    cpu_ticks: int                          # utime + stime, all threads
-    switches: int                           # voluntary + involuntary, all threads
+    counters: stillness.Counters | None     # CPU time and context switches, all threads (None: unreadable)
     fds: dict[int, str] = field(default_factory=dict)          # fd -> link target ("pipe:[12]")
     access: dict[int, str] = field(default_factory=dict)       # fd -> "read"/"write" for pipe ends
     wchan: str = ""
@@ -246,7 +245,9 @@ def decide(before: Scene, after: Scene, *, grader_acts: bool = False, timers: bo
             if parent is not None and not _ignores_exit_of(parent, pid):
                 return None, f"{p.label} has exited and its parent may not have been told yet"
             continue
-        if (q.cpu_ticks, q.switches) != (p.cpu_ticks, p.switches):
+        if not stillness.unchanged(q.counters, p.counters):
+            if q.counters is None or p.counters is None:
+                return None, f"{p.label}: its CPU time and context switches could not be read"
             return None, f"{p.label} ran between the samples"
         threads = {t.tid: t for t in q.threads}
         for t in p.threads:
@@ -305,15 +306,13 @@ def read_proc(pid: int, label: str) -> Proc | None:
         tids = sorted(int(t) for t in os.listdir(f"{base}/task"))
     except OSError:
         return None
-    threads, switches = [], 0
+    threads = []
     for tid in tids:
         text = _read(f"{base}/task/{tid}/stat")
         try:
             state = procfs.parse_stat(text).state if text else "X"
         except (ValueError, IndexError):
             state = "X"
-        status = procfs.parse_status(_read(f"{base}/task/{tid}/status") or "")
-        switches += int(status.get("voluntary_ctxt_switches", 0)) + int(status.get("nonvoluntary_ctxt_switches", 0))
         call = None
         if state not in ("Z", "X"):
             try:
@@ -328,8 +327,8 @@ def read_proc(pid: int, label: str) -> Proc | None:
             if f.target.startswith("pipe:["):
                 access[f.fd] = f.access
     caught = procfs.signal_mask((procfs.read_status(pid) or {}).get("SigCgt", "0"))
-    return Proc(pid=pid, ppid=st.ppid, label=label, threads=tuple(threads), cpu_ticks=st.utime + st.stime,
-                switches=switches, fds=fds, access=access,
+    return Proc(pid=pid, ppid=st.ppid, label=label, threads=tuple(threads),
+                counters=stillness.read_counters(pid), fds=fds, access=access,
                 wchan=procfs.read_wchan(pid) if st.state == "S" else "", catches_sigchld=signal.SIGCHLD in caught)
 
 

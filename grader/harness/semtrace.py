@@ -25,7 +25,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from . import procfs, waits
+from . import procfs, stillness, waits
 from .api import Fail
 from .deadlock import timed_futex
 
@@ -170,22 +170,22 @@ def replay(calls: list[Call], initial: dict[str, int], binary: tuple[str, ...] =
 def all_asleep_in_futex(pids: list[int]) -> bool:
     """Every process asleep in a futex wait (a sem_wait that had to sleep), twice, with no CPU used
     and no wake-up in between: nobody is running, so nobody can post."""
-    def sample():
+    def sample() -> list[stillness.Counters | None] | None:
         out = []
         for pid in pids:
-            st, status = procfs.read_stat(pid), procfs.read_status(pid)
-            if st is None or st.state != "S" or not procfs.read_wchan(pid).startswith(FUTEX_WCHANS) or not status:
+            st = procfs.read_stat(pid)
+            if st is None or st.state != "S" or not procfs.read_wchan(pid).startswith(FUTEX_WCHANS):
                 return None
             if timed_futex(pid):
                 return None                     # sem_timedwait: it ends by itself
-            out.append((st.cpu_seconds, status.get("voluntary_ctxt_switches"),
-                        status.get("nonvoluntary_ctxt_switches")))
+            out.append(stillness.read_counters(pid))
         return out
     first = sample()
     if not first:
         return False
     time.sleep(0.1)
-    return first == sample()
+    second = sample()
+    return second is not None and all(map(stillness.unchanged, first, second))
 
 
 def settled(run, taken: str | None, timeout: float, moved: tuple[str, int, int] | None = None,

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import procfs, waits
+from . import procfs, stillness, waits
 from .api import Fail
 from .evidence import stderr as stderr_tail
 from .spawn import Run
@@ -305,8 +305,7 @@ class Reader:
     fd: int
     call: str
     end: Endpoint
-    cpu: float
-    switches: int
+    counters: stillness.Counters | None    # CPU time and context switches (None: unreadable)
 
 
 @dataclass
@@ -340,10 +339,8 @@ def _readers(pids: list[int], label: str, ends: dict[int, Endpoint]) -> list[Rea
         if not target.startswith("socket:["):
             continue
         end = ends.get(int(target[len("socket:["):-1]))
-        status = procfs.read_status(pid) or {}
-        switches = int(status.get("voluntary_ctxt_switches", 0)) + int(status.get("nonvoluntary_ctxt_switches", 0))
         if end is not None and end.peer:
-            out.append(Reader(pid, label, fd, _READ_CALLS[nr], end, st.cpu_seconds, switches))
+            out.append(Reader(pid, label, fd, _READ_CALLS[nr], end, stillness.read_counters(pid)))
     return out
 
 
@@ -377,7 +374,7 @@ def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
     after = look()
     if after is None:
         return None
-    same = all((x.pid, x.fd, x.cpu, x.switches) == (y.pid, y.fd, y.cpu, y.switches)
+    same = all((x.pid, x.fd) == (y.pid, y.fd) and stillness.unchanged(x.counters, y.counters)
                for x, y in ((before.a, after.a), (before.b, after.b)))
     return after if same else None
 

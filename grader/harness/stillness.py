@@ -16,6 +16,10 @@ in the window, or a process stopped for its tracer gives no proof either: the
 caller then falls back to the full measurement (`waits.measure`), which
 decides the verdict and words the feedback.
 
+`read_counters` and `unchanged` are the harness's one reader of these counters
+and its one "did not run between two reads" test: the hang proofs (deadlock,
+semtrace, sockets) and the full measurement's rates (waits) use them too.
+
 What it cannot see: a process in an untimed wait that is woken by a periodic
 signal (an interval timer) less often than once per window. The window is
 100 ms; the full measurement's limit is 5 wake-ups a second (one per 200 ms).
@@ -60,11 +64,16 @@ def is_timed(name: str, args: list[int]) -> bool | None:
 
 @dataclass(frozen=True)
 class Counters:
-    """What the kernel counted for a process so far, summed over its threads."""
+    """What the kernel counted for a process so far, summed over its threads.
+
+    `cpu` is the finest figure there is, for telling "did not run at all" (`unchanged`);
+    `cpu_seconds` is /proc/PID/stat's, which keeps the time of threads that have ended,
+    for a CPU rate over a longer window (`waits.measure`)."""
     threads: frozenset[str]
     cpu: int             # ns from schedstat, or clock ticks from stat (see `source`)
     source: str          # "schedstat" or "stat": figures are comparable only from the same source
     switches: int        # voluntary + involuntary context switches
+    cpu_seconds: float   # utime + stime of the whole process, ended threads included
 
 
 @dataclass(frozen=True)
@@ -100,10 +109,21 @@ def read_counters(pid: int) -> Counters | None:
             cpu_ns += int(sched.split()[0])
         else:
             cpu_ns = None
-    if cpu_ns is not None:
-        return Counters(tids, cpu_ns, "schedstat", switches)
     st = procfs.read_stat(pid)
-    return Counters(tids, st.utime + st.stime, "stat", switches) if st else None
+    if st is None:
+        return None
+    if cpu_ns is not None:
+        return Counters(tids, cpu_ns, "schedstat", switches, st.cpu_seconds)
+    return Counters(tids, st.utime + st.stime, "stat", switches, st.cpu_seconds)
+
+
+def unchanged(before: Counters | None, after: Counters | None) -> bool:
+    """Between the two reads, the same threads used no CPU time and made no context switch: not one
+    of them ran for an instant. An unreadable read (None) never counts as unchanged."""
+    if before is None or after is None:
+        return False
+    return ((before.threads, before.source, before.cpu, before.switches)
+            == (after.threads, after.source, after.cpu, after.switches))
 
 
 def _read(path: str) -> str | None:
@@ -132,11 +152,7 @@ def proven_still(before: Counters | None, looks: list[Look | None], after: Count
                  expected: Callable[[Look], bool]) -> bool:
     """The decision: asleep (S) in an expected, untimed wait at every look, and between the
     counters read before and after, the same threads used no CPU time and made no switch."""
-    if before is None or after is None or not looks:
-        return False
-    if (before.threads, before.source) != (after.threads, after.source):
-        return False
-    if after.cpu != before.cpu or after.switches != before.switches:
+    if not looks or not unchanged(before, after):
         return False
     return all(lk is not None and lk.state == "S" and lk.timed is False and expected(lk) for lk in looks)
 

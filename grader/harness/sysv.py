@@ -290,17 +290,20 @@ def blocked_in(run: Run, call: str, seconds: float, settle: float, max_cpu_ratio
                             max_cpu_ratio=max_cpu_ratio, max_wakeups_per_second=max_wakeups_per_second)
 
 
-def require_blocked(run: Run, call: str, b: waits.BlockedIn, who: str, evidence: list[tuple[str, str]], *,
-                    exited_hint: str, hint: str) -> None:
+def require_blocked(run: Run, call: str, b: waits.BlockedIn, who: str, measured: str,
+                    evidence: list[tuple[str, str]] | None = None, *, exited_hint: str, hint: str) -> None:
     """Fail (killing RUN) unless `b`, a blocked_in verdict, shows WHO asleep in the blocking CALL.
-    The evidence gets the kernel's figures and RUN's CALL calls, with how many used IPC_NOWAIT."""
+    The evidence gets the kernel's figures (labelled `measured`) and RUN's CALL calls, with how
+    many used IPC_NOWAIT."""
     if b.ok:
         return
+    evidence = evidence or []
     if b.sample.exited:
         run.wait(1)
         raise Fail(f"{who} {run.describe_exit()} instead of waiting in {call}", expected=f"{who} waits in {call}",
-                   observed=run.describe_exit(), evidence=evidence + [stderr_tail(run, f"{who}'s stderr"),
-                                                                      (f"{who}'s {call} calls", calls_excerpt(run))],
+                   observed=run.describe_exit(), evidence=[(measured, b.describe()), *evidence,
+                                                           stderr_tail(run, f"{who}'s stderr"),
+                                                           (f"{who}'s {call} calls", calls_excerpt(run))],
                    hint=exited_hint)
     run.kill()
     calls = run.trace.calls(call)
@@ -308,11 +311,9 @@ def require_blocked(run: Run, call: str, b: waits.BlockedIn, who: str, evidence:
     if calls:
         evidence = evidence + [(f"{who}'s {call} calls ({len(calls)} in all, {nowait} with IPC_NOWAIT)",
                                 run.trace.excerpt(calls, 6))]
-    raise Fail(f"{who} is not blocked in {call} while it waits: " + "; ".join(b.problems()),
-               expected=f"a blocking {call}: state S (sleeping), CPU ratio near 0, no wakeups",
-               observed=f"CPU ratio {b.sample.cpu_ratio:.2f}, {b.sample.wakeups_per_second:.0f} wakeups/s, "
-                        f"mostly in {b.sample.main_syscall() or b.sample.main_wchan() or 'user space'}",
-               evidence=evidence, hint=hint)
+    waits.require_blocked(b, f"{who} is not blocked in {call} while it waits",
+                          expected=f"a blocking {call}: state S (sleeping), CPU ratio near 0, no wakeups",
+                          measured=measured, evidence=evidence, hint=hint)
 
 
 def expect_key_and_mode(obj: IpcObject, get_calls, key: str, mode: int, *, call: str, noun: str,

@@ -96,6 +96,16 @@ class BlockingSample:
     def blocked(self) -> bool:
         return not self.problems()
 
+    @property
+    def ok(self) -> bool:
+        """The verdict under the name BlockedIn gives it too (see `require_blocked`)."""
+        return self.blocked
+
+    def figures(self) -> str:
+        """The figures in one line, for a failure's observed."""
+        return (f"CPU ratio {self.cpu_ratio:.2f}, {self.wakeups_per_second:.0f} wakeups/s, "
+                f"mostly in {self.main_syscall() or self.main_wchan() or 'user space'}")
+
     def problems(self) -> list[str]:
         """Why the process does not count as blocked (empty when it does)."""
         out = []
@@ -195,29 +205,6 @@ def _counts(d: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}x" for k, v in sorted(d.items(), key=lambda kv: -kv[1])) or "none"
 
 
-def _switches(pid: int) -> int | None:
-    """Voluntary + involuntary context switches of every thread of the process."""
-    try:
-        tids = os.listdir(f"{procfs.PROC}/{pid}/task")
-    except OSError:
-        return None
-    total, seen = 0, False
-    for tid in tids:
-        try:
-            with open(f"{procfs.PROC}/{pid}/task/{tid}/status") as f:
-                st = procfs.parse_status(f.read())
-        except OSError:
-            continue                      # a thread that just ended
-        seen = True
-        total += int(st.get("voluntary_ctxt_switches", 0)) + int(st.get("nonvoluntary_ctxt_switches", 0))
-    return total if seen else None
-
-
-def _cpu_of_threads(pid: int) -> float | None:
-    st = procfs.read_stat(pid)            # /proc/PID/stat sums all threads
-    return st.cpu_seconds if st else None
-
-
 def _matches(wchan: str, syscall: str, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -> bool:
     return (bool(wchan) and wchan in wchans) or (bool(syscall) and syscall in syscalls)
 
@@ -253,13 +240,13 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
             syscalls: tuple[str, ...] = (), with_syscalls: bool = False) -> tuple[BlockingSample, int]:
     """Watch one process for `seconds`; return the summary and how many samples matched."""
     sample = BlockingSample(pid=pid, wall=0.0, cpu=0.0, wakeups=0)
-    start_cpu, start_sw = _cpu_of_threads(pid), _switches(pid)
+    start = stillness.read_counters(pid)
     t0 = time.monotonic()
     matched = 0
-    if (start_cpu is None or start_sw is None) and gone(pid):
+    if start is None and gone(pid):
         sample.exited = True
         return sample, matched
-    end_cpu, end_sw = start_cpu, start_sw
+    end = start
     while True:
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
@@ -282,18 +269,17 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
                 sample.syscalls[sc] = sample.syscalls.get(sc, 0) + 1
         if _matches(w, sc, wchans, syscalls):
             matched += 1
-        end_cpu = st.cpu_seconds
-        start_cpu = end_cpu if start_cpu is None else start_cpu
-        sw = _switches(pid)
-        if sw is not None:
-            end_sw = sw
-            start_sw = sw if start_sw is None else start_sw
+        now = stillness.read_counters(pid)
+        if now is not None:               # None: a thread ended as it was read; the next read counts
+            end = now
+            start = start or now
         if not _pause(t0, seconds, interval):
             break
     sample.wall = time.monotonic() - t0
-    sample.cpu = max(0.0, end_cpu - start_cpu) if start_cpu is not None else 0.0
-    # Reading /proc never wakes the target: nothing to subtract.
-    sample.wakeups = max(0, end_sw - start_sw) if start_sw is not None else 0
+    if start is not None and end is not None:
+        sample.cpu = max(0.0, end.cpu_seconds - start.cpu_seconds)
+        # Reading /proc never wakes the target: nothing to subtract.
+        sample.wakeups = max(0, end.switches - start.switches)
     return sample, matched
 
 
@@ -411,9 +397,9 @@ def until(condition: Callable[[], T], timeout: float, interval: float = 0.01) ->
 
 
 def alive(pid: int | None) -> bool:
-    """The process exists and is not a zombie."""
-    st = procfs.read_stat(pid) if pid else None
-    return st is not None and st.state not in ("Z", "X")
+    """The process exists and is not a zombie: it has not gone (see `gone`). A failed read of an
+    entry that is still there is not an exit either."""
+    return pid is not None and pid > 0 and not gone(pid)
 
 
 def asleep_in(pid: int | None, syscalls: tuple[str, ...]) -> bool:
@@ -592,8 +578,14 @@ def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, 
     raise add_proof(fail, proof)
 
 
-def expect_blocked(sample: BlockingSample | None, what: str, **fail) -> None:
-    """Fail unless the measured process slept (CPU and wake-ups within the sample's limits);
-    the message is `what` followed by the figures that were over their limit."""
-    if sample is not None and not sample.blocked:
-        raise Fail(what + ": " + "; ".join(sample.problems()), observed=sample.describe(), **fail)
+def require_blocked(verdict: BlockingSample | BlockedIn | None, what: str, *, expected: str, hint: str,
+                    measured: str = "measured", evidence: list[tuple[str, str]] | None = None) -> None:
+    """Fail unless `verdict` (from `measure`, or `blocked_in`, which also wants the expected wait)
+    shows the process blocked. The message is `what` and each thing over its limit, observed the
+    figures, and the evidence the whole measurement (labelled `measured`) before `evidence`.
+    None, where nothing was measured because an earlier step failed (and said so), passes."""
+    if verdict is None or verdict.ok:
+        return
+    sample = verdict.sample if isinstance(verdict, BlockedIn) else verdict
+    raise Fail(f"{what}: " + "; ".join(verdict.problems()), expected=expected, observed=sample.figures(),
+               evidence=[(measured, verdict.describe()), *(evidence or [])], hint=hint)

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from grader.harness import waits as blocking
+from grader.harness.api import Fail
 from grader.harness.waits import BlockedIn, BlockingSample
 
 
@@ -71,6 +72,34 @@ def test_blocked_in_reports_busy_figures_even_in_the_right_call():
 def test_unsettled_measurement_says_so():
     b = BlockedIn(sample(samples=20), syscalls=("msgrcv",), matched=0, settled=False, settle_seconds=3.0)
     assert "never seen" in b.describe()
+
+
+def failure(verdict, **kw) -> Fail:
+    with pytest.raises(Fail) as raised:
+        blocking.require_blocked(verdict, "recv is not blocked", expected="a blocking msgrcv", hint="Do not poll.", **kw)
+    return raised.value
+
+
+def test_require_blocked_passes_a_blocked_verdict_or_nothing_measured():
+    blocking.require_blocked(sample(samples=3), "x", expected="y", hint="z")
+    blocking.require_blocked(BlockedIn(sample(samples=3)), "x", expected="y", hint="z")
+    blocking.require_blocked(None, "x", expected="y", hint="z")        # an earlier step failed and said so
+
+
+def test_require_blocked_words_a_busy_sample_with_its_figures_and_evidence():
+    spin = sample(cpu=0.5, wakeups=900, samples=20, syscalls={"msgrcv": 12})
+    f = failure(spin, measured="while recv waited", evidence=[("its calls", "msgrcv(...)")])
+    assert f.message.startswith("recv is not blocked: it used 0.50 s of CPU") and "900/s" in f.message
+    assert f.observed == "CPU ratio 0.50, 900 wakeups/s, mostly in msgrcv"
+    assert [label for label, _ in f.evidence] == ["while recv waited", "its calls"]
+    assert f.evidence[0][1] == spin.describe() and f.expected == "a blocking msgrcv" and f.hint == "Do not poll."
+
+
+def test_require_blocked_words_the_wrong_wait_of_a_blocked_in_verdict():
+    elsewhere = BlockedIn(sample(samples=20, wchans={"hrtimer_nanosleep": 20}), wchans=("do_msgrcv",), matched=0)
+    f = failure(elsewhere)
+    assert "in the expected wait (wchan do_msgrcv) in only 0 of 20 samples" in f.message
+    assert f.observed.endswith("mostly in hrtimer_nanosleep") and "expected wait:" in f.evidence[0][1]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from grader.harness.deadlock import Proc, Scene, Thread, _parse_call, decide
+from grader.harness.stillness import Counters
 
 READ, WRITE, ACCEPT, RECVFROM = 0, 1, 43, 45
 NANOSLEEP, POLL, SELECT, FUTEX, WAIT4, PAUSE, MSGSND, MSGRCV, SEMTIMEDOP = 35, 7, 23, 202, 61, 34, 69, 70, 220
@@ -11,10 +12,14 @@ NULL = 0
 MINUS_ONE = 0xffffffffffffffff
 
 
+def counters(pid, cpu=0, switches=5):
+    return Counters(threads=frozenset({str(pid)}), cpu=cpu, source="schedstat", switches=switches, cpu_seconds=0.0)
+
+
 def proc(pid, call, *, fds=None, access=None, state="S", ppid=1, cpu=0, switches=5, label=None):
     call = None if call is None else tuple(call) + (0,) * (7 - len(call))
     return Proc(pid=pid, ppid=ppid, label=label or f"p{pid}", threads=(Thread(pid, state, call),),
-                cpu_ticks=cpu, switches=switches, fds=fds or {}, access=access or {})
+                counters=counters(pid, cpu, switches), fds=fds or {}, access=access or {})
 
 
 def scene(*procs, grader_fds=None, grader_access=None, peers=None):
@@ -156,10 +161,18 @@ def test_running_stopped_or_disk_waiting_processes_are_not_proven():
 
 def test_a_process_that_ran_or_woke_between_the_samples_is_not_proven():
     before = proc(12, (MSGRCV, 5, 0, 256, 1, 0))
-    for change in ({"cpu_ticks": 1}, {"switches": 6}):
-        after = dataclasses.replace(before, **change)
+    for change in ({"cpu": 1}, {"switches": 6}):
+        after = dataclasses.replace(before, counters=dataclasses.replace(before.counters, **change))
         proof, why = decide(scene(before), scene(after))
         assert proof is None and "ran between" in why
+
+
+def test_unreadable_counters_are_never_proof_of_stillness():
+    asleep = proc(12, (MSGRCV, 5, 0, 256, 1, 0))
+    unread = dataclasses.replace(asleep, counters=None)
+    for before, after in ((asleep, unread), (unread, asleep), (unread, unread)):
+        proof, why = decide(scene(before), scene(after))
+        assert proof is None and "could not be read" in why
 
 
 def test_a_different_call_in_the_second_sample_is_not_proven():

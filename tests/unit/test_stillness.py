@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from grader.harness import procfs, stillness, waits
+from grader.harness import procfs, semtrace, stillness, waits
 from grader.harness.stillness import Counters, Look
 
 PID = 4242
@@ -69,7 +69,7 @@ def no_full_measurement(*a, **kw):
 # ---------------------------------------------------------------- the decision itself
 
 def counters(**kw):
-    base = dict(threads=frozenset({"1"}), cpu=100, source="schedstat", switches=9)
+    base = dict(threads=frozenset({"1"}), cpu=100, source="schedstat", switches=9, cpu_seconds=0.07)
     return Counters(**{**base, **kw})
 
 
@@ -89,6 +89,19 @@ def test_asleep_untimed_and_untouched_is_proven():
                                    counters(source="stat"), None])
 def test_any_cpu_time_switch_or_thread_change_is_no_proof(after):
     assert not stillness.proven_still(counters(), [asleep(), asleep()], after, anything)
+
+
+@pytest.mark.parametrize("after", [counters(), counters(cpu_seconds=0.08)])
+def test_unchanged_compares_the_finest_cpu_figure_and_switches(after):
+    assert stillness.unchanged(counters(), after)       # cpu_seconds (ticks) is for rates, not for "ran at all"
+
+
+@pytest.mark.parametrize("before,after", [(None, counters()), (counters(), None), (None, None),
+                                          (counters(), counters(cpu=101)), (counters(), counters(switches=8)),
+                                          (counters(), counters(threads=frozenset({"2"}))),
+                                          (counters(source="stat"), counters())])
+def test_an_unreadable_or_moved_read_is_never_unchanged(before, after):
+    assert not stillness.unchanged(before, after)
 
 
 @pytest.mark.parametrize("seen", [asleep(state="R"), asleep(state="t"), asleep(timed=True), asleep(timed=None), None])
@@ -168,6 +181,24 @@ def test_without_schedstats_cpu_comes_from_stat(fake):
     assert waits.measure(PID, 1.0).fast
 
 
+def test_cpu_seconds_come_from_the_whole_process_stat(fake):
+    c = stillness.read_counters(PID)
+    assert c.source == "schedstat" and c.cpu == 123_456_789 and c.cpu_seconds == 7 / procfs.CLOCK_TICKS
+    (fake.root / str(PID) / "stat").unlink()
+    assert stillness.read_counters(PID) is None         # no whole-process figure: no counters at all
+
+
+def test_the_full_measurement_takes_cpu_seconds_and_switches_from_the_counters(fake, between):
+    def busy():
+        fake.ticks += 2
+        fake.switches += 3
+        fake.write()
+    between.append(busy)
+    s = waits.measure(PID, 0.05, interval=0.01, fast=False)
+    looks = s.wakeups // 3                              # the process ran this many times while measured
+    assert looks > 0 and s.wakeups == 3 * looks and s.cpu == pytest.approx(2 * looks / procfs.CLOCK_TICKS)
+
+
 def test_threads_are_summed(fake):
     fake.tids = [PID, PID + 1]
     fake.write()
@@ -204,3 +235,35 @@ def test_gone_and_zombie_processes_have_exited(fake):
     fake.write()
     assert waits.gone(PID) and waits.measure(PID, 0.03, interval=0.01).exited
     assert waits.gone(PID + 7)                          # no /proc entry at all
+
+
+# ---------------------------------------------------------------- alive is "not gone"
+
+def test_alive_is_not_gone(fake):
+    assert waits.alive(PID)
+    (fake.root / str(PID) / "stat").unlink()
+    assert waits.alive(PID) and not waits.gone(PID)      # a failed read of an entry still there: not dead
+    fake.state = "Z"
+    fake.write()
+    assert not waits.alive(PID) and waits.gone(PID)
+    assert not waits.alive(PID + 1) and not waits.alive(None) and not waits.alive(0)
+
+
+# ---------------------------------------------------------------- the other readers use the same counters
+
+FUTEX_WAIT = "202 0x7f0010 0x80 0x0 0x0 0x0 0x0 0x7ffc00 0x7f0001"      # futex(addr, FUTEX_WAIT_PRIVATE, 0, NULL)
+
+
+def test_asleep_in_futex_needs_counters_that_did_not_move(fake, between):
+    fake.wchan, fake.syscall = "futex_do_wait", FUTEX_WAIT
+    fake.write()
+    assert semtrace.all_asleep_in_futex([PID])
+
+    def woke():
+        fake.switches += 1                               # one wake-up between the samples
+        fake.write()
+    between.append(woke)
+    assert not semtrace.all_asleep_in_futex([PID])
+    between.clear()
+    (fake.root / str(PID) / "task" / str(PID) / "status").unlink()
+    assert not semtrace.all_asleep_in_futex([PID])       # unreadable: never still

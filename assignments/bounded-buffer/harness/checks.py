@@ -27,7 +27,7 @@ from grader.harness.ring import (
     sems,
     totals,
 )
-from grader.harness.waits import blocked_in
+from grader.harness.waits import blocked_in, require_blocked
 
 
 def require_totals(s: Session, n: int, what: str, hint: str):
@@ -42,10 +42,8 @@ def require_totals(s: Session, n: int, what: str, hint: str):
 
 
 def require_asleep(b, what: str, sem: str):  # b: a waits.blocked_in() verdict
-    if not b.ok:
-        raise Fail(f"{what} does not sleep in sem_wait", expected="asleep in futex, no CPU",
-                   observed="; ".join(b.problems()), evidence=[("measured", b.describe())],
-                   hint=f"Use sem_wait({sem}), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
+    require_blocked(b, f"{what} does not sleep in sem_wait", expected="asleep in futex, no CPU",
+                    hint=f"Use sem_wait({sem}), which sleeps; a sem_trywait loop (with or without a sleep) polls.")
 
 
 def lonely(ctx, sig=signal.SIGTERM) -> Session:

@@ -221,8 +221,7 @@ def recv_blocks(ctx):
     recv, _ = start_recv(ctx, KEY_BLOCK)
     b = sysv.blocked_in(recv, "msgrcv", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
     sysv.require_blocked(
-        recv, "msgrcv", b, "recv", [("what the kernel showed while recv waited for a message that was never sent",
-                                     b.describe())],
+        recv, "msgrcv", b, "recv", "what the kernel showed while recv waited for a message that was never sent",
         exited_hint="With no message in the queue, a blocking msgrcv (msgflg 0) simply waits.",
         hint="Call msgrcv(id, &m, size, 0, 0) without IPC_NOWAIT (Python: queue.receive(), block=True) and "
              "let the kernel wake you when a message arrives. Polling with IPC_NOWAIT burns the CPU, and "
@@ -309,8 +308,7 @@ def send_blocks_when_full(ctx):
     snd = ctx.start("mailbox", ["send", KEY_FULL, *texts])
     b = sysv.blocked_in(snd, "msgsnd", BLOCK_SECONDS, START_SECONDS, MAX_CPU_RATIO, MAX_WAKEUPS_PER_SECOND)
     sysv.require_blocked(
-        snd, "msgsnd", b, "send", [("the full queue", full.state),
-                                   ("what the kernel showed while send waited for room", b.describe())],
+        snd, "msgsnd", b, "send", "what the kernel showed while send waited for room", [("the full queue", full.state)],
         exited_hint="Call msgsnd without IPC_NOWAIT (msgflg 0): on a full queue it sleeps until there is room.",
         hint="Use a blocking msgsnd (msgflg 0, Python: block=True); do not retry IPC_NOWAIT in a loop.")
     # Now drain it, as recv would: the grader's receiver takes every message, blocking.

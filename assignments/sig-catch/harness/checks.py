@@ -245,12 +245,12 @@ def sigint_counted(ctx):
 def no_busy_wait(ctx):
     """While it waits for signals, sigcatch sleeps in the kernel and uses almost no CPU (no busy waiting)"""
     m = main(ctx)
-    waits.expect_blocked(m.waiting, "sigcatch does not sleep while it waits for signals",
-                         expected="almost no CPU and almost no wakeups: asleep in pause() or sigsuspend()",
-                         evidence=[("before the measurement", m.asleep.describe() if m.asleep else "?")],
-                         hint="A loop such as `while (!flag) ;` (or one with short sleeps) burns the CPU or wakes up "
-                              "all the time. Wait with pause() or sigsuspend() (Python: signal.pause()): the process "
-                              "sleeps in the kernel until a signal's handler has run.")
+    waits.require_blocked(m.waiting, "sigcatch does not sleep while it waits for signals",
+                          expected="almost no CPU and almost no wakeups: asleep in pause() or sigsuspend()",
+                          evidence=[("before the measurement", m.asleep.describe() if m.asleep else "?")],
+                          hint="A loop such as `while (!flag) ;` (or one with short sleeps) burns the CPU or wakes "
+                               "up all the time. Wait with pause() or sigsuspend() (Python: signal.pause()): the "
+                               "process sleeps in the kernel until a signal's handler has run.")
 
 
 @check("sigterm-bye", depends=["ready-shmid"])

@@ -238,15 +238,12 @@ def idle_blocks(ctx):
     server = start_server(ctx, path)
     sockets.wait_asleep(server.pid, IDLE_SECONDS)
     waiting = waits.measure(server.pid, MEASURE_SECONDS)
-    if not waiting.blocked:
-        raise Fail("with no client, echoserver keeps running instead of sleeping in accept()",
-                   expected="~0 CPU and no wakeups while no client connects",
-                   observed=f"CPU ratio {waiting.cpu_ratio:.2f}, {waiting.wakeups_per_second:.0f} wakeups/s",
-                   evidence=[("echoserver with no client", waiting.describe()),
-                             ("its open files", fd_table(server.pid))],
-                   hint="Leave the listening socket blocking (no O_NONBLOCK, no settimeout/setblocking(False)) and "
-                        "call accept(): the kernel puts the server to sleep until a client connects. A loop that "
-                        "retries on EAGAIN burns a whole CPU core.")
+    waits.require_blocked(waiting, "with no client, echoserver keeps running instead of sleeping in accept()",
+                          expected="~0 CPU and no wakeups while no client connects",
+                          measured="echoserver with no client", evidence=[("its open files", fd_table(server.pid))],
+                                 hint="Leave the listening socket blocking (no O_NONBLOCK, no settimeout/setblocking(False)) "
+                               "and call accept(): the kernel puts the server to sleep until a client connects. A "
+                               "loop that retries on EAGAIN burns a whole CPU core.")
     c = connect(server, path)
     try:
         c.send(b"ping\n")
@@ -256,12 +253,11 @@ def idle_blocks(ctx):
         reading = waits.measure(server.pid, MEASURE_SECONDS)
     finally:
         c.close()
-    expect(reading.blocked, "while a connected client sends nothing, echoserver keeps running instead of sleeping "
-           "in read()", expected="~0 CPU and no wakeups while the client is silent",
-           observed=f"CPU ratio {reading.cpu_ratio:.2f}, {reading.wakeups_per_second:.0f} wakeups/s",
-           evidence=[("echoserver with a silent client", reading.describe()),
-                     ("with no client (for comparison)", waiting.describe())],
-           hint="Use a blocking read()/recv() on the connection: it sleeps until data or EOF arrives.")
+    waits.require_blocked(reading, "while a connected client sends nothing, echoserver keeps running instead of "
+                          "sleeping in read()", expected="~0 CPU and no wakeups while the client is silent",
+                          measured="echoserver with a silent client",
+                          evidence=[("with no client (for comparison)", waiting.describe())],
+                          hint="Use a blocking read()/recv() on the connection: it sleeps until data or EOF arrives.")
 
 
 # ---------------------------------------------------------------- signals, stale files
