@@ -33,7 +33,7 @@ fi
 # (Re)install when the `grade` command or a dependency is missing, or when the installed
 # package is another checkout's (an editable install points at one folder only).
 here="$(pwd)/grader"
-installed="$(cd / && python3 -c "import grader, rich, docker, yaml, pydantic, jinja2, junitparser, pytest, build, ruff, jsonschema, os; print(os.path.dirname(grader.__file__))" 2>/dev/null || true)"
+installed="$(cd / && python3 -c "import grader, rich, docker, yaml, pydantic, jinja2, junitparser, pytest, build, wheel, ruff, jsonschema, os; print(os.path.dirname(grader.__file__))" 2>/dev/null || true)"
 if [ "$installed" != "$here" ] || ! command -v grade >/dev/null 2>&1; then
   echo "setup: installing ipcgrade (pip install -e '.[test]')" >&2
   log="$(mktemp)"

@@ -35,7 +35,9 @@ def venv(tmp_path_factory):
     .pth files, so an editable ipcgrade installed there stays invisible)."""
     work = tmp_path_factory.mktemp("wheel")
     dist = work / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)], check=True,
+    # --no-isolation: the build backend comes from the test extras, not from an index (an isolated
+    # build makes pip fetch setuptools, and tests send no traffic beyond loopback).
+    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(REPO)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wanted = _shipped("assignments") | _shipped("rubrics") | _shipped("docker")
     sdist = next(dist.glob("ipcgrade-*.tar.gz"))
