@@ -2,8 +2,9 @@
 
 The cases at the top level are shm-handshake submissions (tests/integration/test_hostile.py and
 bench/hostile.py); a folder named after another assignment holds that assignment's cases
-(tests/hostile/test_hostile_bounded_buffer.py). A case holds only its hostile program(s): the
-assignment's reference completes it.
+(tests/hostile/test_hostile_bounded_buffer.py). A case holds only its hostile program(s), or a
+`reference.patch` (a hostile change to the reference, as mutants are stored): the assignment's
+reference completes it.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import yaml
+
+from grader import mutants
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "hostile"
@@ -113,7 +116,12 @@ def build_assignment_batch(subs: Path, assignment: str, programs: list[str]) -> 
     ref, expected = REPO / "assignments" / assignment / "reference", {}
     for case in cases(CORPUS / assignment):
         dst = subs / case.name
-        shutil.copytree(case, dst, ignore=shutil.ignore_patterns("manifest.yaml"))
+        patch = case / "reference.patch"
+        if patch.exists():       # a hostile change to a reference program, kept as a patch (as mutants are)
+            lang = "python" if all(f.endswith(".py") for f in mutants.patched_files(patch)) else "c"
+            mutants.apply(patch, ref / lang, dst)
+        shutil.copytree(case, dst, ignore=shutil.ignore_patterns("manifest.yaml", "reference.patch"),
+                        dirs_exist_ok=True)
         lang, ext = ("python", ".py") if any(dst.glob("*.py")) else ("c", ".c")
         for program in programs:
             if not (dst / f"{program}{ext}").exists():
