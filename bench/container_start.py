@@ -9,10 +9,13 @@ interleaved round by round (the machine is noisy, and a slow minute then hits ev
 and every figure is a median over the rounds of this one run, printed as a ratio to the baseline.
 
 CPU is counted twice: the whole host's busy time (/proc/stat: every process, so on a shared machine
-it mostly measures the neighbours), and Docker's own CPU: dockerd and containerd, plus what their
-reaped children used (the shim's launcher) and what PID 1 reaped (the per-container shim, which
-itself reaps runc and the container's processes); another user's containers ending meanwhile
-add to it too, which the medians over many rounds damp.
+it includes the neighbours), and Docker's own CPU: dockerd and containerd with the children they
+reaped (the shim's launcher), plus this container's shim with the children it reaped (runc, the
+container's processes), read once the container has exited; what the shim does while the container
+is removed, and other users' calls to the daemons meanwhile, are not told apart.
+
+Removal is compared too (--removal): the daemon removing the container itself (auto_remove), and
+the Docker SDK's low-level calls instead of its model objects (no inspect after create).
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from docker.models.containers import _create_container_args  # noqa: E402
 
 from grader.run import dockerenv, image, sandbox  # noqa: E402
 from grader.run.runners import Limits  # noqa: E402
@@ -55,7 +60,7 @@ def daemon_pids() -> list[int]:
 
 
 def daemons_cpu(pids: list[int]) -> float:
-    """CPU seconds of the Docker daemons and their children, and of the children PID 1 reaped."""
+    """CPU seconds of the Docker daemons and of the children they reaped."""
     total = 0
     for pid in pids:
         try:
@@ -64,9 +69,23 @@ def daemons_cpu(pids: list[int]) -> float:
             total += sum(int(x) for x in fields[11:15])         # utime stime cutime cstime
         except OSError:
             pass
-    with open("/proc/1/stat") as f:
-        total += sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[13:15])
     return total / TICK
+
+
+def shim_cpu(container_id: str) -> float:
+    """CPU seconds of the container's shim and the children it reaped (runc, the container's init)."""
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if b"containerd-shim" not in f.read(64) or container_id.encode() not in open(
+                            f"/proc/{d}/cmdline", "rb").read():
+                        continue
+                with open(f"/proc/{d}/stat") as f:
+                    return sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:15]) / TICK
+            except OSError:
+                pass
+    return 0.0
 
 
 def without(key):
@@ -118,7 +137,6 @@ VARIANTS = {
     "no-bind-mount": lambda c: c["mounts"].clear(),
     "net-default": lambda c: c.update(network_mode="bridge"),
 }
-REMOVALS = ("wait+remove", "auto-remove")
 
 
 def once(client, tag: str, empty: Path, change, removal: str) -> tuple[float, float, float]:
@@ -128,17 +146,22 @@ def once(client, tag: str, empty: Path, change, removal: str) -> tuple[float, fl
         change(config)
     pids = daemon_pids()
     w0, h0, d0 = time.perf_counter(), host_busy(), daemons_cpu(pids)
-    if removal == "auto-remove":
-        config["auto_remove"] = True
-        container = client.containers.create(**config)
-        container.start()
-        container.wait(condition="removed")
+    if removal == "low-level":
+        cid = client.api.create_container(**_create_container_args(
+            {**config, "version": client.api._version}))["Id"]
+        client.api.start(cid)
+        client.api.wait(cid)
     else:
-        container = client.containers.create(**config)
-        container.start()
-        container.wait()
-        client.api.remove_container(container.id, force=True)
-    return time.perf_counter() - w0, host_busy() - h0, daemons_cpu(pids) - d0
+        config["auto_remove"] = removal == "auto-remove"
+        cid = client.containers.create(**config).id
+        client.api.start(cid)
+        client.api.wait(cid)
+    shim = shim_cpu(cid)
+    if removal == "auto-remove":
+        client.api.wait(cid, condition="removed")
+    else:
+        client.api.remove_container(cid, force=True)
+    return time.perf_counter() - w0, host_busy() - h0, daemons_cpu(pids) - d0 + shim
 
 
 def main() -> None:
@@ -155,7 +178,7 @@ def main() -> None:
             names.insert(0, always)
     names.sort(key=lambda n: n != "baseline")
     runs = [(n, "wait+remove") for n in names] + \
-        ([("baseline", "auto-remove")] if args.removal else [])
+        ([("baseline", "auto-remove"), ("baseline", "low-level")] if args.removal else [])
     samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {r: [] for r in runs}
     with tempfile.TemporaryDirectory() as empty:
         once(client, tag, Path(empty), None, "wait+remove")      # warm the daemon's caches
