@@ -30,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from docker.errors import NotFound  # noqa: E402
 from docker.models.containers import _create_container_args  # noqa: E402
 
 from grader.run import dockerenv, image, sandbox  # noqa: E402
@@ -158,7 +159,10 @@ def once(client, tag: str, empty: Path, change, removal: str) -> tuple[float, fl
         client.api.wait(cid)
     shim = shim_cpu(cid)
     if removal == "auto-remove":
-        client.api.wait(cid, condition="removed")
+        try:
+            client.api.wait(cid, condition="removed")
+        except NotFound:
+            pass            # already gone
     else:
         client.api.remove_container(cid, force=True)
     return time.perf_counter() - w0, host_busy() - h0, daemons_cpu(pids) - d0 + shim
