@@ -454,11 +454,13 @@ class TreeEnd:
         return self.rc is not None and not self.orphans
 
 
-def hang_watch(ctx, runs=(), *, grader_acts: bool = False) -> deadlock.HangWatch:
+def hang_watch(ctx, runs=(), *, grader_acts: bool = False,
+               ends: Callable[[], deadlock.Proof | None] | None = None) -> deadlock.HangWatch:
     """A watch over every live run of the check (and `runs`) and the student's processes, for one wait.
-    `grader_acts`: the grader may write, connect, send or signal while it waits (see deadlock)."""
+    `grader_acts`: the grader may write, connect, send or signal while it waits (see deadlock).
+    `ends`: the check's own proof that the run can never end, tried at each look."""
     return deadlock.HangWatch([*ctx.runs, *(r for r in runs if r not in ctx.runs)], ctx.identity.uid,
-                              grader_acts=grader_acts)
+                              grader_acts=grader_acts, ends=ends)
 
 
 def wait_run(run, timeout: float, *, watch: deadlock.HangWatch | None = None,
@@ -510,7 +512,7 @@ def wait_tree(run, timeout: float, watch: deadlock.HangWatch | None = None) -> T
 def proven_hang_message(what: str, proof: deadlock.Proof | None, timeout: float) -> str:
     """The first words of a hang's Fail: proven at once, or waited out to the limit."""
     if proof is not None:
-        return f"{what} did not finish: every process is asleep in a wait that nothing left can end"
+        return f"{what} did not finish: {proof.what}"
     return f"{what} did not finish within {timeout:g} s"
 
 
@@ -523,16 +525,17 @@ def add_proof(fail: Fail, proof: deadlock.Proof | None) -> Fail:
 
 
 def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
-                explain: Callable[[], tuple[str, tuple[str, str]] | None] | None = None) -> int:
+                explain: Callable[[], tuple[str, tuple[str, str]] | None] | None = None,
+                ends: Callable[[], deadlock.Proof | None] | None = None) -> int:
     """The run's exit status once it and its children have ended; otherwise a Fail proving the hang.
 
     `what` names the run in the message (e.g. "`pipeline yes -- head -n 1`").
     `explain`, called before anything is killed, may return (a sentence to add
     to the message, an evidence pair), e.g. `pipes.explain_hang` naming who is
     stuck on which pipe end. A hang proven from kernel state (deadlock) ends the
-    wait at once, with the same diagnosis.
+    wait at once, with the same diagnosis; so does the check's own proof `ends` (see hang_watch).
     """
-    end = wait_tree(run, timeout, hang_watch(ctx, [run]))
+    end = wait_tree(run, timeout, hang_watch(ctx, [run], ends=ends))
     if end.finished:
         return end.rc
     if end.rc is None:
