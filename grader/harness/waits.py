@@ -117,6 +117,7 @@ class BlockingSample:
     fast: bool = False             # proven by the fast proof (stillness), not measured at length
     max_cpu_ratio: float = MAX_CPU_RATIO
     max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND
+    cut_short: float = 0.0         # the planned length, when the measurement stopped early (see _sample)
 
     @property
     def cpu_ratio(self) -> float:
@@ -178,6 +179,9 @@ class BlockingSample:
             lines.append(f"{self.unread} sample(s) could not be read although the process was still there")
         if self.exited:
             lines.append("the process exited during the measurement")
+        if self.cut_short:
+            lines.append(f"measured {self.wall:.2f} s instead of {self.cut_short:.2f} s: by then it had used more "
+                         f"CPU time or woken up more often than the limits allow over the whole {self.cut_short:.2f} s")
         return "\n".join(lines)
 
 
@@ -270,9 +274,17 @@ def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -
     return sample
 
 
+# A measurement with limits stops once the process has used this many times what the limits allow over
+# the whole window: its verdict can no longer change (a busy-waiting program is judged in a fraction of
+# the window), and twice gives room for a sampler that runs late on a loaded machine.
+CUT_SHORT_FACTOR = 2.0
+
+
 def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] = (),
-            syscalls: tuple[str, ...] = (), with_syscalls: bool = False) -> tuple[BlockingSample, int]:
-    """Watch one process for `seconds`; return the summary and how many samples matched."""
+            syscalls: tuple[str, ...] = (), with_syscalls: bool = False,
+            limits: tuple[float, float] | None = None) -> tuple[BlockingSample, int]:
+    """Watch one process for `seconds`; return the summary and how many samples matched. With `limits`
+    (CPU ratio, wakeups per second), stop early once it is past them for good (CUT_SHORT_FACTOR)."""
     sample = BlockingSample(pid=pid, wall=0.0, cpu=0.0, wakeups=0)
     start = stillness.read_counters(pid)
     t0 = time.monotonic()
@@ -307,6 +319,11 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
         if now is not None:               # None: a thread ended as it was read; the next read counts
             end = now
             start = start or now
+        if limits and sample.samples >= 2 and start is not None and end is not None and (
+                end.cpu_seconds - start.cpu_seconds > CUT_SHORT_FACTOR * limits[0] * seconds
+                or end.switches - start.switches > CUT_SHORT_FACTOR * limits[1] * seconds):
+            sample.cut_short = seconds
+            break
         if not _pause(t0, seconds, interval):
             break
     sample.wall = time.monotonic() - t0
@@ -340,7 +357,8 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
     of sampling. `fast=False` always samples (when the figures themselves are wanted)."""
     sample = _fast_sample(pid, tuple(wchans), tuple(syscalls)) if fast else None
     if sample is None:
-        sample = _sample(pid, seconds, interval, with_syscalls=True)[0]
+        limits = (max_cpu_ratio, max_wakeups_per_second) if fast else None   # fast=False: the figures are wanted
+        sample = _sample(pid, seconds, interval, with_syscalls=True, limits=limits)[0]
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
 
@@ -405,7 +423,10 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
     if sample is not None:
         matched = sample.samples
     else:
-        sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True)
+        limits = (MAX_CPU_RATIO if max_cpu_ratio is None else max_cpu_ratio,
+                  MAX_WAKEUPS_PER_SECOND if max_wakeups_per_second is None else max_wakeups_per_second)
+        sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True,
+                                  limits=limits if fast else None)
     if max_cpu_ratio is not None:
         sample.max_cpu_ratio = max_cpu_ratio
     if max_wakeups_per_second is not None:
