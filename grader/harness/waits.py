@@ -276,8 +276,11 @@ def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -
 
 # A measurement with limits stops once the process has used this many times what the limits allow over
 # the whole window: its verdict can no longer change (a busy-waiting program is judged in a fraction of
-# the window), and twice gives room for a sampler that runs late on a loaded machine.
+# the window), and twice gives room for a sampler that runs late on a loaded machine. It takes at
+# least CUT_SHORT_SAMPLES looks first, so that the states, waits and system calls the evidence shows
+# are still a fair picture (a traced poller is seen in its system call about half the time).
 CUT_SHORT_FACTOR = 2.0
+CUT_SHORT_SAMPLES = 6
 
 
 def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] = (),
@@ -319,7 +322,7 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
         if now is not None:               # None: a thread ended as it was read; the next read counts
             end = now
             start = start or now
-        if limits and sample.samples >= 2 and start is not None and end is not None and (
+        if limits and sample.samples >= CUT_SHORT_SAMPLES and start is not None and end is not None and (
                 end.cpu_seconds - start.cpu_seconds > CUT_SHORT_FACTOR * limits[0] * seconds
                 or end.switches - start.switches > CUT_SHORT_FACTOR * limits[1] * seconds):
             sample.cut_short = seconds
