@@ -117,6 +117,7 @@ class Asleep:
     syscall: str = ""
     wchan: str = ""
     seconds: float = 0.0
+    spun: str = ""               # why the wait gave up early: what the process did instead (waits.Effort)
 
     def describe(self) -> str:
         if self.exited:
@@ -124,7 +125,8 @@ class Asleep:
         where = self.syscall or "no system call"
         state = procfs.STATE_NAMES.get(self.state, self.state)
         verdict = "asleep" if self.asleep else f"not asleep after {self.seconds:.1f} s"
-        return f"pid {self.pid} {verdict}: {state}, in {where}" + (f" (wchan {self.wchan})" if self.wchan else "")
+        text = f"pid {self.pid} {verdict}: {state}, in {where}" + (f" (wchan {self.wchan})" if self.wchan else "")
+        return text + (f"; {self.spun}" if self.spun else "")
 
 
 def _syscall(pid: int) -> str:
@@ -151,7 +153,8 @@ def _deliverable(pid: int) -> bool:
     return bool(pending - procfs.signal_mask(status.get("SigBlk", "0")))
 
 
-def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) -> Asleep:
+def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005,
+                      effort: waits.Effort | None = None) -> Asleep:
     """Poll until `pid` sleeps in a system call (pause, sigsuspend, read...), or `timeout` passes.
 
     "Asleep" means state S (an interruptible sleep), inside a system call other
@@ -161,8 +164,9 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
 
     Sending a signal only then means the program is past its start-up: its
     handlers are in place and the signal interrupts its wait. A busy-waiting
-    program never sleeps: this returns after `timeout` with asleep=False, and
-    the caller may send the signal anyway.
+    program never sleeps: this returns after `timeout` with asleep=False (or, with
+    `effort`, as soon as it has done more than that allows), and the caller may send
+    the signal anyway.
     """
     t0 = time.monotonic()
     last = Asleep(pid=pid or 0, asleep=False)
@@ -180,7 +184,9 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005) 
         if sc and _deliverable(pid):
             sc = ""                          # a signal is on its way: it is about to wake up
         last = Asleep(pid=pid, asleep=bool(sc), state=st.state, syscall=sc, seconds=time.monotonic() - t0)
-        return last.asleep
+        if not last.asleep and effort is not None:
+            last.spun = effort.spent() or ""
+        return last.asleep or bool(last.spun)
 
     waits.until(look, timeout, interval)
     if not last.exited:

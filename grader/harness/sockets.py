@@ -494,8 +494,9 @@ class HarnessClient:
 
 # ---------------------------------------------------------------- processes (to fold into waits/evidence)
 
-def wait_asleep(pid: int | None, timeout: float) -> bool:
-    """True once the process sleeps in the kernel (state S in several samples in a row)."""
+def wait_asleep(pid: int | None, timeout: float, effort: waits.Effort | None = None) -> bool:
+    """True once the process sleeps in the kernel (state S in several samples in a row). With `effort`,
+    False as soon as the process has done more than that allows (it spins: see waits.Effort)."""
     if pid is None:
         return False
     streak = 0
@@ -505,6 +506,8 @@ def wait_asleep(pid: int | None, timeout: float) -> bool:
         st = procfs.read_stat(pid)
         if st is None or st.state == "Z":
             return "gone"
+        if effort is not None and effort.spent():
+            return "spinning"
         streak = streak + 1 if st.state == "S" else 0
         return streak >= 3
     return waits.until(settled, timeout, 0.02) is True

@@ -68,6 +68,40 @@ STOP_GRACE = 0.2
 SETTLE_CPU_SECONDS = 1.0
 
 
+# What a process may do while the grader waits for it to fall asleep in a wait it is next to (a server
+# that has printed `listening`, or has just answered a line). Measured on the uds-echo references (C and
+# Python, traced, three waits each): at most 0.03 ms of CPU and 1 context switch before they sleep.
+# A spinner passes one of these limits in a fraction of a second however busy
+# the machine is (traced, each of its system calls is a context switch; untraced, it uses the CPU),
+# so the wait ends on what the process did, not on a wall-clock time a slow machine could stretch.
+NEAR_WAIT_CPU_SECONDS = 0.1
+NEAR_WAIT_SWITCHES = 500
+
+
+@dataclass
+class Effort:
+    """What a process has done since `start()`: CPU time and context switches (summed over its threads).
+    `spent()` says, in words, once it has done more than `cpu` seconds or `switches` switches."""
+    pid: int
+    cpu: float = NEAR_WAIT_CPU_SECONDS
+    switches: int = NEAR_WAIT_SWITCHES
+    first: stillness.Counters | None = None
+
+    def __post_init__(self) -> None:
+        self.first = stillness.read_counters(self.pid)
+
+    def spent(self) -> str | None:
+        now = stillness.read_counters(self.pid)
+        if self.first is None or now is None:
+            self.first = self.first or now
+            return None
+        cpu, switches = now.cpu_seconds - self.first.cpu_seconds, now.switches - self.first.switches
+        if cpu > self.cpu or switches > self.switches:
+            return (f"it kept running instead: {cpu:.2f} s of CPU time and {switches} context switches "
+                    f"(limits {self.cpu:g} s and {self.switches}; a correct program is asleep long before)")
+        return None
+
+
 @dataclass
 class BlockingSample:
     pid: int
@@ -83,6 +117,7 @@ class BlockingSample:
     fast: bool = False             # proven by the fast proof (stillness), not measured at length
     max_cpu_ratio: float = MAX_CPU_RATIO
     max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND
+    cut_short: float = 0.0         # the planned length, when the measurement stopped early (see _sample)
 
     @property
     def cpu_ratio(self) -> float:
@@ -144,6 +179,9 @@ class BlockingSample:
             lines.append(f"{self.unread} sample(s) could not be read although the process was still there")
         if self.exited:
             lines.append("the process exited during the measurement")
+        if self.cut_short:
+            lines.append(f"measured {self.wall:.2f} s instead of {self.cut_short:.2f} s: by then it had used more "
+                         f"CPU time or woken up more often than the limits allow over the whole {self.cut_short:.2f} s")
         return "\n".join(lines)
 
 
@@ -236,9 +274,20 @@ def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -
     return sample
 
 
+# A measurement with limits stops once the process has used this many times what the limits allow over
+# the whole window: its verdict can no longer change (a busy-waiting program is judged in a fraction of
+# the window), and twice gives room for a sampler that runs late on a loaded machine. It takes at
+# least CUT_SHORT_SAMPLES looks first, so that the states, waits and system calls the evidence shows
+# are still a fair picture (a traced poller is seen in its system call about half the time).
+CUT_SHORT_FACTOR = 2.0
+CUT_SHORT_SAMPLES = 6
+
+
 def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] = (),
-            syscalls: tuple[str, ...] = (), with_syscalls: bool = False) -> tuple[BlockingSample, int]:
-    """Watch one process for `seconds`; return the summary and how many samples matched."""
+            syscalls: tuple[str, ...] = (), with_syscalls: bool = False,
+            limits: tuple[float, float] | None = None) -> tuple[BlockingSample, int]:
+    """Watch one process for `seconds`; return the summary and how many samples matched. With `limits`
+    (CPU ratio, wakeups per second), stop early once it is past them for good (CUT_SHORT_FACTOR)."""
     sample = BlockingSample(pid=pid, wall=0.0, cpu=0.0, wakeups=0)
     start = stillness.read_counters(pid)
     t0 = time.monotonic()
@@ -273,6 +322,11 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
         if now is not None:               # None: a thread ended as it was read; the next read counts
             end = now
             start = start or now
+        if limits and sample.samples >= CUT_SHORT_SAMPLES and start is not None and end is not None and (
+                end.cpu_seconds - start.cpu_seconds > CUT_SHORT_FACTOR * limits[0] * seconds
+                or end.switches - start.switches > CUT_SHORT_FACTOR * limits[1] * seconds):
+            sample.cut_short = seconds
+            break
         if not _pause(t0, seconds, interval):
             break
     sample.wall = time.monotonic() - t0
@@ -306,7 +360,8 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
     of sampling. `fast=False` always samples (when the figures themselves are wanted)."""
     sample = _fast_sample(pid, tuple(wchans), tuple(syscalls)) if fast else None
     if sample is None:
-        sample = _sample(pid, seconds, interval, with_syscalls=True)[0]
+        limits = (max_cpu_ratio, max_wakeups_per_second) if fast else None   # fast=False: the figures are wanted
+        sample = _sample(pid, seconds, interval, with_syscalls=True, limits=limits)[0]
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
 
@@ -371,7 +426,10 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
     if sample is not None:
         matched = sample.samples
     else:
-        sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True)
+        limits = (MAX_CPU_RATIO if max_cpu_ratio is None else max_cpu_ratio,
+                  MAX_WAKEUPS_PER_SECOND if max_wakeups_per_second is None else max_wakeups_per_second)
+        sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True,
+                                  limits=limits if fast else None)
     if max_cpu_ratio is not None:
         sample.max_cpu_ratio = max_cpu_ratio
     if max_wakeups_per_second is not None:
@@ -420,11 +478,13 @@ class TreeEnd:
         return self.rc is not None and not self.orphans
 
 
-def hang_watch(ctx, runs=(), *, grader_acts: bool = False) -> deadlock.HangWatch:
+def hang_watch(ctx, runs=(), *, grader_acts: bool = False,
+               ends: Callable[[], deadlock.Proof | None] | None = None) -> deadlock.HangWatch:
     """A watch over every live run of the check (and `runs`) and the student's processes, for one wait.
-    `grader_acts`: the grader may write, connect, send or signal while it waits (see deadlock)."""
+    `grader_acts`: the grader may write, connect, send or signal while it waits (see deadlock).
+    `ends`: the check's own proof that the run can never end, tried at each look."""
     return deadlock.HangWatch([*ctx.runs, *(r for r in runs if r not in ctx.runs)], ctx.identity.uid,
-                              grader_acts=grader_acts)
+                              grader_acts=grader_acts, ends=ends)
 
 
 def wait_run(run, timeout: float, *, watch: deadlock.HangWatch | None = None,
@@ -476,7 +536,7 @@ def wait_tree(run, timeout: float, watch: deadlock.HangWatch | None = None) -> T
 def proven_hang_message(what: str, proof: deadlock.Proof | None, timeout: float) -> str:
     """The first words of a hang's Fail: proven at once, or waited out to the limit."""
     if proof is not None:
-        return f"{what} did not finish: every process is asleep in a wait that nothing left can end"
+        return f"{what} did not finish: {proof.what}"
     return f"{what} did not finish within {timeout:g} s"
 
 
@@ -489,16 +549,17 @@ def add_proof(fail: Fail, proof: deadlock.Proof | None) -> Fail:
 
 
 def finish_tree(ctx, run, timeout: float, what: str, *, hint: str | None = None,
-                explain: Callable[[], tuple[str, tuple[str, str]] | None] | None = None) -> int:
+                explain: Callable[[], tuple[str, tuple[str, str]] | None] | None = None,
+                ends: Callable[[], deadlock.Proof | None] | None = None) -> int:
     """The run's exit status once it and its children have ended; otherwise a Fail proving the hang.
 
     `what` names the run in the message (e.g. "`pipeline yes -- head -n 1`").
     `explain`, called before anything is killed, may return (a sentence to add
     to the message, an evidence pair), e.g. `pipes.explain_hang` naming who is
     stuck on which pipe end. A hang proven from kernel state (deadlock) ends the
-    wait at once, with the same diagnosis.
+    wait at once, with the same diagnosis; so does the check's own proof `ends` (see hang_watch).
     """
-    end = wait_tree(run, timeout, hang_watch(ctx, [run]))
+    end = wait_tree(run, timeout, hang_watch(ctx, [run], ends=ends))
     if end.finished:
         return end.rc
     if end.rc is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from grader.harness import deadlock, waits
 from grader.harness.deadlock import Proc, Scene, Thread, _parse_call, decide
 from grader.harness.stillness import Counters
 
@@ -219,3 +220,11 @@ def test_parse_call_reads_proc_syscall():
     assert _parse_call("0 0x3 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffc 0x7f12") == (0, 3, 0x7ffd, 0x1000, 0, 0, 0)
     assert _parse_call("running") is None
     assert _parse_call("-1 0x7ffc 0x7f12") is None
+
+
+def test_a_checks_own_proof_ends_the_watch_and_words_the_message():
+    proof = deadlock.Proof(["yes (pid 7) writes to the grader's pipe"], what="yes never stops")
+    watch = deadlock.HangWatch([], ends=lambda: proof)
+    assert watch.proven() is proof
+    assert waits.proven_hang_message("`yes -- head`", proof, 5) == "`yes -- head` did not finish: yes never stops"
+    assert "asleep in a wait that nothing left can end" in deadlock.Proof(["x"]).what

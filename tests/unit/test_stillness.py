@@ -267,3 +267,35 @@ def test_asleep_in_futex_needs_counters_that_did_not_move(fake, between):
     between.clear()
     (fake.root / str(PID) / "task" / str(PID) / "status").unlink()
     assert not semtrace.all_asleep_in_futex([PID])       # unreadable: never still
+
+
+# ---------------------------------------------------------------- busy processes are judged early
+
+def test_a_busy_process_is_judged_before_the_window_ends(fake, between):
+    fake.state = "R"
+    def spin():
+        fake.switches += 50                             # traced: every system call is a switch
+        fake.write()
+    between.append(spin)
+    s = waits.measure(PID, 60.0, interval=0.001)
+    assert s.cut_short == 60.0 and not s.blocked and "instead of 60.00 s" in s.describe()
+
+
+def test_a_quiet_process_and_wanted_figures_get_the_whole_window(fake, between):
+    fake.state = "R"                                    # no fast proof
+    fake.write()
+    assert waits.measure(PID, 0.03, interval=0.01).cut_short == 0.0
+    between.append(lambda: (setattr(fake, "switches", fake.switches + 50), fake.write()))
+    assert waits.measure(PID, 0.03, interval=0.01, fast=False).cut_short == 0.0
+
+
+def test_effort_is_spent_by_cpu_time_or_context_switches(fake):
+    effort = waits.Effort(PID)
+    assert effort.spent() is None
+    fake.switches += waits.NEAR_WAIT_SWITCHES + 1
+    fake.write()
+    assert "context switches" in effort.spent()
+    effort = waits.Effort(PID)
+    fake.ticks += int(2 * waits.NEAR_WAIT_CPU_SECONDS * procfs.CLOCK_TICKS)
+    fake.write()
+    assert "CPU time" in effort.spent()

@@ -236,7 +236,7 @@ def idle_blocks(ctx):
     """While idle, the server sleeps in accept() or read() instead of spinning"""
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    sockets.wait_asleep(server.pid, IDLE_SECONDS)
+    sockets.wait_asleep(server.pid, IDLE_SECONDS, waits.Effort(server.pid))
     waiting = waits.measure(server.pid, MEASURE_SECONDS)
     waits.require_blocked(waiting, "with no client, echoserver keeps running instead of sleeping in accept()",
                           expected="~0 CPU and no wakeups while no client connects",
@@ -249,7 +249,7 @@ def idle_blocks(ctx):
         c.send(b"ping\n")
         if not c.read_lines(1, REPLY_SECONDS):
             raise _no_reply(ctx, server, "a client sent a line", "'ping\\n'", c.eof)
-        sockets.wait_asleep(server.pid, IDLE_SECONDS)
+        sockets.wait_asleep(server.pid, IDLE_SECONDS, waits.Effort(server.pid))
         reading = waits.measure(server.pid, MEASURE_SECONDS)
     finally:
         c.close()
@@ -266,7 +266,7 @@ def signal_exit(ctx, signum: int) -> None:
     """Send SIGTERM/SIGINT to an idle server: expect `bye`, exit 0, and no socket file left."""
     path = fresh_path(ctx)
     server = start_server(ctx, path)
-    signals.wait_until_asleep(server.pid, IDLE_SECONDS)      # in accept(): its handlers are in place
+    signals.wait_until_asleep(server.pid, IDLE_SECONDS, effort=waits.Effort(server.pid))      # in accept(): its handlers are in place
     sockets.expect_clean_shutdown(ctx, server, path, signum, EXIT_SECONDS)
 
 
@@ -298,7 +298,7 @@ def stale_socket(ctx):
                    hint="bind() fails with EADDRINUSE while a file exists at PATH, even if no server uses it "
                         "(one killed without cleanup leaves it). unlink(PATH) before bind() and ignore ENOENT "
                         "(Python: os.unlink in try/except FileNotFoundError).")
-    signals.wait_until_asleep(server.pid, IDLE_SECONDS)      # asleep in accept(): listen() is done
+    signals.wait_until_asleep(server.pid, IDLE_SECONDS, effort=waits.Effort(server.pid))      # asleep in accept(): listen() is done
     table = unix_sockets()
     if not sockets.listening_at(path, [server.pid], table):
         raise Fail("echoserver printed `listening`, but it does not hold a socket listening at PATH",
