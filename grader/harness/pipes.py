@@ -225,6 +225,34 @@ def explain_waits(pids: list[int], labels: dict[int, str] | None = None) -> str:
     return "\n".join(w.describe() for w in waits)
 
 
+def writes_into_grader(run, program: str, output: str, uid: int | None):
+    """A hang proof (deadlock.Proof) for a run whose `program` (say `yes`, which writes forever) writes
+    into the run's own stdout, the grader's pipe, instead of a pipe to its reader, and has written
+    `output` there already; None if it does not.
+
+    Such a writer stops only when a write fails, and the grader keeps reading that pipe and never
+    closes it, so none ever will (its fd 1 is final once it runs: dup2 comes before execvp). Busy
+    writing, it is never asleep, so the kernel-state proof cannot end that wait: this one can, in a
+    look, instead of at the wall-clock limit."""
+    from .deadlock import Proof
+
+    def stdout_of(pid: int) -> str:
+        try:
+            return procaccess.readlink(f"{procfs.PROC}/{pid}/fd/1")
+        except OSError:
+            return ""
+    ours = stdout_of(run.pid)
+    if not (ours.startswith("pipe:") and run.stdout.startswith(output)):
+        return None
+    for pid in processes.of_run(run, uid):
+        if procfs.read_cmdline(pid)[:1] == [program] and stdout_of(pid) == ours:
+            return Proof([f"{program} (pid {pid}) writes to {ours}, the program's own stdout, which the grader reads "
+                          f"and never closes: {program} stops only when a write fails, so it never ends; the grader "
+                          f"has already received {len(run.stdout_bytes)} bytes of its output"],
+                         what=f"{program} writes into the grader's pipe and never stops")
+    return None
+
+
 def explain_hang(labels: dict[int, str]) -> tuple[str, tuple[str, str]] | None:
     """For `waits.finish_tree`: who of these processes is stuck on a pipe of their own, and who
     holds the other end (the first as a sentence, all as evidence); None if no one is."""

@@ -13,7 +13,7 @@ import random
 import signal
 from dataclasses import dataclass
 
-from grader.harness import deadlock, evidence, pipes, processes, procfs, signals, waits
+from grader.harness import evidence, pipes, processes, signals, waits
 from grader.harness.api import Fail, check
 from grader.harness.evidence import expect, expect_lines, expect_stdout
 from grader.harness.processes import FORK_SYSCALLS, WAIT_SYSCALLS
@@ -58,39 +58,11 @@ def labels(ctx, run: Run, args: list[str]) -> dict[int, str]:
                                  [args[:i], args[i + 1:]])
 
 
-def wait_or_hang(ctx, run: Run, args: list[str], hint: str | None = None, timeout: float = RUN_SECONDS,
-                 ends=None) -> int:
-    """pipeline's exit status once it AND its children have ended (their output is then complete).
-    On a hang, a Fail that names who is stuck on which pipe end, and who holds the other end.
-    `ends`: a proof that the run can never end (see waits.hang_watch)."""
-    return waits.finish_tree(ctx, run, timeout, f"`{show(args)}`", hint=hint, ends=ends,
+def wait_or_hang(ctx, run: Run, args: list[str], hint: str | None = None, ends=None) -> int:
+    """pipeline's exit status once it AND its children have ended (their output is then complete). On a
+    hang (or one `ends` proves), a Fail that names who is stuck on which pipe end, and who holds the other."""
+    return waits.finish_tree(ctx, run, RUN_SECONDS, f"`{show(args)}`", hint=hint, ends=ends,
                              explain=lambda: pipes.explain_hang(labels(ctx, run, args)))
-
-
-def yes_writes_to_grader(ctx, run: Run) -> deadlock.Proof | None:
-    """A proof that `yes` (CMD1) never ends: its stdout is the grader's own pipe, not the pipe to head.
-
-    yes stops only when a write fails; the grader keeps reading that pipe and never closes it, so no
-    write ever will. (fd 1 is final once yes runs: dup2 comes before execvp.) Busy writing, yes is
-    never asleep, so this ends a wait the kernel-state proof cannot, in one look instead of RUN_SECONDS.
-    """
-    ours = _fd_target(run.pid, 1)                        # pipeline's own stdout: the grader's pipe
-    if not (ours.startswith("pipe:") and run.stdout.startswith("y\ny\n")):
-        return None
-    for pid in processes.of_run(run, ctx.identity.uid):
-        if procfs.read_cmdline(pid)[:1] == ["yes"] and _fd_target(pid, 1) == ours:
-            return deadlock.Proof([f"yes (pid {pid}) writes to {ours}, pipeline's own stdout, which the grader "
-                                   "reads and never closes: yes stops only when a write fails, so it never ends; "
-                                   f"the grader has already received {len(run.stdout_bytes)} bytes of its output"],
-                                  what="yes writes into the grader's pipe and never stops")
-    return None
-
-
-def _fd_target(pid: int, fd: int) -> str:
-    try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return ""
 
 
 @dataclass
@@ -105,8 +77,7 @@ class Held:
 
 def held_session(ctx) -> Held:
     def run_it() -> Held:
-        d = data(ctx)
-        hold = d.probe("hold")
+        d, hold = data(ctx), data(ctx).probe("hold")
         args = ["cat", d.big, "--", *hold]
         run = ctx.start("pipeline", args, trace=TRACE)
         h = Held(run, pipes.hold_reader(run, hold, ["cat", d.big], uid=ctx.identity.uid,
@@ -129,7 +100,8 @@ def yes_head(ctx) -> tuple[Run, Fail | None]:
     """`pipeline yes -- head -n 1`, run once: the run, and the Fail if it hung."""
     def run_it():
         run = ctx.start("pipeline", YES_HEAD, trace=TRACE_NO_WRITE)
-        return run, evidence.failure_of(lambda: wait_or_hang(ctx, run, YES_HEAD, ends=lambda: yes_writes_to_grader(ctx, run), hint=(
+        forever = lambda: pipes.writes_into_grader(run, "yes", "y\ny\ny\n", ctx.identity.uid)
+        return run, evidence.failure_of(lambda: wait_or_hang(ctx, run, YES_HEAD, ends=forever, hint=(
             "yes writes forever; it stops only when it gets SIGPIPE, which happens once every read end of "
             "the pipe is closed. After head exits, no other process may still hold the read end: the parent "
             "closes both ends right after forking, and child 1 closes fd[0] before execvp.")))
