@@ -146,6 +146,11 @@ def build_batch(subs: Path) -> dict[str, dict]:
     return expected
 
 
+def wrong_verdicts(book: dict[str, dict], expected: dict[str, dict]) -> list[str]:
+    """"student: what is wrong" for each case whose gradebook row breaks its manifest's expectation."""
+    return [f"{student}: {'; '.join(p)}" for student, want in expected.items() if (p := problems(want, book[student]))]
+
+
 def problems(want: dict, got: dict) -> list[str]:
     """How a graded submission (a grades.json entry) differs from its expected verdict."""
     failed = {c["id"] for c in got["checks"] if c["status"] == "failed"}

@@ -38,9 +38,7 @@ def batch(tmp_path_factory, docker_client):
 def test_every_case_gets_its_verdict(batch):
     book, expected = batch["book"], batch["expected"]
     assert set(book) == set(expected)
-    wrong = [f"{student}: {'; '.join(p)}" for student, want in expected.items()
-             if (p := corpus.problems(want, book[student]))]
-    assert wrong == []
+    assert corpus.wrong_verdicts(book, expected) == []
 
 
 def test_no_hostile_case_gets_full_marks(batch):
