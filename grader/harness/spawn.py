@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from . import limits, procaccess, procfs
 from . import trace as tracemod
+from .deadline import Deadline
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
@@ -230,6 +231,11 @@ class Run:
             time.sleep(0.002)
         return None
 
+    def deadline(self, timeout: float) -> Deadline:
+        """`timeout` s from now, stretched by the time this run's processes (the tracer's too)
+        waited for a CPU: a limit calibrated on an idle machine holds on a busy one."""
+        return Deadline(timeout, lambda: [self.proc.pid, *self.tree()])
+
     def tree(self) -> list[int]:
         """The tracee and all its descendants that are still in /proc."""
         if self.pid is None:
@@ -286,7 +292,7 @@ class Run:
 
     def read_line(self, timeout: float) -> str | None:
         """The next complete stdout line, or None on EOF or timeout."""
-        deadline = time.monotonic() + timeout
+        deadline = self.deadline(timeout)
         with self._cond:
             while True:
                 buf = self._out.data
@@ -297,7 +303,7 @@ class Run:
                     return line
                 if self._out.eof:
                     return None
-                left = deadline - time.monotonic()
+                left = deadline.left()
                 if left <= 0:
                     return None
                 self._cond.wait(left)
@@ -312,10 +318,10 @@ class Run:
             match = lambda line, p=want: p.match(line) is not None  # noqa: E731
         else:
             match = want
-        deadline = time.monotonic() + timeout
+        deadline = self.deadline(timeout)
         before: list[str] = []
         while True:
-            left = deadline - time.monotonic()
+            left = deadline.left()
             line = self.read_line(left) if left > 0 else None
             if line is None or match(line):
                 return line, before
@@ -339,10 +345,10 @@ class Run:
 
     def wait_for_output(self, text: str, timeout: float) -> bool:
         """Block until `text` appears anywhere in stdout."""
-        deadline = time.monotonic() + timeout
+        deadline = self.deadline(timeout)
         with self._cond:
             while text.encode() not in self._out.data:
-                left = deadline - time.monotonic()
+                left = deadline.left()
                 if left <= 0 or self._out.eof:
                     return text.encode() in self._out.data
                 self._cond.wait(left)
@@ -409,10 +415,10 @@ class Run:
         needs, however busy the machine is (CPU time, unlike wall time, does not
         stretch under load).
         """
-        deadline = time.monotonic() + timeout
+        deadline = self.deadline(timeout)
         cpu_start = self.cpu_seconds() if cpu_budget is not None else 0.0
         while self.poll() is None:
-            left = deadline - time.monotonic()
+            left = deadline.left()
             if left <= 0:
                 return None
             if cpu_budget is not None and self.cpu_seconds() - cpu_start >= cpu_budget:

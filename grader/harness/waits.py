@@ -66,6 +66,10 @@ STOP_GRACE = 0.2
 # use a few milliseconds (an interpreter's start-up a few tens); past this it is spinning, and waiting
 # out the rest of the settle time would only burn the CPU other gradings need (a busy machine).
 SETTLE_CPU_SECONDS = 1.0
+# Separate timed sleeps (a sleep, or a poll/select with a timeout, woken in between) after which a
+# process that has not shown the expected wait is known to poll: start-up never sleeps on a timer, so
+# it is past it, and waiting out the rest of the settle time would not change what is then measured.
+POLLING_SLEEPS = 10
 
 
 # What a process may do while the grader waits for it to fall asleep in a wait it is next to (a server
@@ -346,6 +350,12 @@ def _pause(t0: float, seconds: float, interval: float) -> bool:
     return True
 
 
+def _in_timed_sleep(pid: int) -> bool:
+    """The process sleeps in a call that ends by itself (nanosleep, or a poll/select with a timeout)."""
+    call = procfs.read_syscall_args(pid)
+    return call is not None and bool(stillness.is_timed(*call))
+
+
 def _syscall_name(pid: int) -> str:
     """The system call the process is in ('' when running in user space or gone)."""
     text = procfs.read_current_syscall(pid)
@@ -382,6 +392,7 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
     """
     first_match = None
     first_cpu = None
+    timed_sleeps: set[str] = set()     # the switch counts at which it was seen in a timed sleep
 
     def look() -> str | None:
         nonlocal first_match, first_cpu
@@ -398,6 +409,10 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
             if st.state in ("S", "D") or (first_match is not None and now - first_match >= STOP_GRACE):
                 return "settled"
             first_match = first_match if first_match is not None else now
+        elif st.state == "S" and _in_timed_sleep(pid):
+            timed_sleeps.add((procfs.read_status(pid) or {}).get("voluntary_ctxt_switches", ""))
+            if len(timed_sleeps) >= POLLING_SLEEPS:
+                return "polling"
         return None
 
     seen = until(look, timeout, interval)
@@ -493,10 +508,10 @@ def wait_run(run, timeout: float, *, watch: deadlock.HangWatch | None = None,
     (exit status, None), (None, the proof), or (None, None) on timeout or a spent CPU budget."""
     if watch is None:
         return run.wait(timeout, cpu_budget), None
-    deadline = time.monotonic() + timeout
+    deadline = run.deadline(timeout)
     cpu_start = run.cpu_seconds() if cpu_budget is not None else 0.0
     while True:
-        left = deadline - time.monotonic()
+        left = deadline.left()
         budget = None if cpu_budget is None else cpu_budget - (run.cpu_seconds() - cpu_start)
         if budget is not None and budget <= 0:
             return None, None
@@ -516,18 +531,18 @@ def wait_tree(run, timeout: float, watch: deadlock.HangWatch | None = None) -> T
     ended the output is complete too (children may write after their parent exits).
     With `watch`, stops early once every process left is proven stuck (TreeEnd.proof).
     """
-    deadline = time.monotonic() + timeout
+    deadline = run.deadline(timeout)
     rc, proof = wait_run(run, timeout, watch=watch)
     if rc is None:
         return TreeEnd(None, proof=proof)
     while True:
-        left = max(0.0, deadline - time.monotonic()) + 1.0
+        left = max(0.0, deadline.left()) + 1.0
         try:
             run.proc.wait(min(left, deadlock.CHECK_EVERY) if watch else left)
             break
         except subprocess.TimeoutExpired:
             proof = watch.proven() if watch else None
-            if proof is not None or not watch or time.monotonic() >= deadline + 1.0:
+            if proof is not None or not watch or deadline.left() <= -1.0:
                 return TreeEnd(rc, orphans=True, proof=proof)
     run.wait(0)                                       # the output is drained
     return TreeEnd(rc)
@@ -586,13 +601,13 @@ def read_until_or_hang(ctx, run, pattern, timeout: float, *, grader_acts: bool =
     """`run.read_until(pattern, timeout)` that stops early once a hang is proven: the line never comes
     when every process sleeps for good with everything written already read. (line, before, proof)."""
     watch = hang_watch(ctx, [run], grader_acts=grader_acts)
-    deadline = time.monotonic() + timeout
+    deadline = run.deadline(timeout)
     before: list[str] = []
     while True:
-        left = deadline - time.monotonic()
+        left = deadline.left()
         line, more = run.read_until(pattern, max(0.0, min(left, deadlock.CHECK_EVERY)))
         before += more
-        if line is not None or run.stdout_closed() or time.monotonic() >= deadline:
+        if line is not None or run.stdout_closed() or deadline.left() <= 0:
             return line, before, None
         proof = watch.proven()
         if proof is not None and not _output_pending(run):

@@ -97,7 +97,7 @@ def test_shards_merge_into_the_full_gradebook(first_run, tmp_path):
 
 def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_client):
     subs = tmp_path / "class"
-    for i in range(6):  # slow ones (each waits out the 5 s limits) so the batch is still running when interrupted
+    for i in range(4):  # slow ones (each waits out the 5 s limits) so the batch is still running when interrupted
         (subs / f"hang{i}").mkdir(parents=True)
         (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { pause(); }\n")
         (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
@@ -122,4 +122,4 @@ def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_cl
                           capture_output=True, timeout=600)
     assert done.returncode == 0
     text = " ".join(done.stdout.decode().split())
-    assert f"{12 - kept} run, {kept} unchanged and reused" in text
+    assert f"{8 - kept} run, {kept} unchanged and reused" in text

@@ -1,12 +1,12 @@
-"""Deterministic verdicts: every reference and mutant of every assignment is graded five times while
-both cores are busy with other work (conftest.verdict_runs): three full batch runs, one visible-only
+"""Deterministic verdicts: every reference and mutant of every assignment is graded four times while
+both cores are busy with other work (conftest.verdict_runs): two full batch runs, one visible-only
 run (the `grade check` path) and one with the local runner. Every verdict must be identical across
 the runs that include it. A check that flips here must be redesigned, not retried."""
 import pytest
 
 from grader import assignments
 
-from conftest import RUN_MODES, visible_statuses
+from conftest import RUN_MODES, failure_notes, visible_statuses
 
 
 def verdicts(book) -> dict:
@@ -15,9 +15,9 @@ def verdicts(book) -> dict:
 
 @pytest.mark.docker
 @pytest.mark.parametrize("name", assignments.available())
-def test_verdicts_are_identical_five_times_on_busy_cores(name, verdict_runs):
+def test_verdicts_are_identical_in_every_loaded_run(name, verdict_runs):
     books = verdict_runs["books"][name]
-    assert len(books) == len(RUN_MODES) == 5
+    assert len(books) == len(RUN_MODES) and RUN_MODES.count("full") >= 2
     full = [verdicts(b) for mode, b in zip(RUN_MODES, books) if mode == "full"]
     flips = [f"full run {i + 1}: {case}: {run[case]} != {full[0][case]}"
              for i, run in enumerate(full[1:], 1) for case in full[0] if run[case] != full[0][case]]
@@ -26,4 +26,7 @@ def test_verdicts_are_identical_five_times_on_busy_cores(name, verdict_runs):
         if mode != "full" and book is not None:   # None: a mode this assignment is not graded in (conftest)
             flips += [f"{mode} run: {s.student}: {visible_statuses(s)} != {first[s.student]}"
                       for s in book.submissions if visible_statuses(s) != first[s.student]]
-    assert flips == []
+    flipped = {f.split(": ")[1] for f in flips}
+    why = [f"run {i + 1} ({mode}): {s.student}: {failure_notes(s)}" for i, (mode, book) in enumerate(zip(RUN_MODES, books))
+           if book is not None for s in book.submissions if s.student in flipped]
+    assert flips == [], why

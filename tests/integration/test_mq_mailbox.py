@@ -1,7 +1,7 @@
 """mq-mailbox: the blocking verdicts are kernel evidence, so they hold with both cores busy with other work.
 
 The session's shared runs (conftest.verdict_runs) grade the references and the
-busy-waiting mutants three times in full while two CPU-burning processes keep
+busy-waiting mutants in full (twice) while two CPU-burning processes keep
 both cores busy; every check must reach the verdict its manifest asks for, the
 same each time, and the failures must still show the measured figures.
 """
@@ -25,7 +25,7 @@ def statuses(result) -> dict[str, str]:
 
 @pytest.mark.docker
 def test_verdicts_are_the_same_with_both_cores_busy(verdict_runs):
-    """The shared runs grade every case three times in full while two burners keep both cores busy."""
+    """The shared runs grade every case in full (twice) while two burners keep both cores busy."""
     cases = {c.name: c for c in verdict_runs["cases"][ASSIGNMENT]}
     full = [{r.student: r for r in b.submissions}
             for mode, b in zip(RUN_MODES, verdict_runs["books"][ASSIGNMENT]) if mode == "full"]

@@ -3,7 +3,7 @@ import pytest
 
 from grader import assignments, cli, selftest
 
-from conftest import RUN_MODES
+from conftest import RUN_MODES, failure_notes
 
 
 @pytest.mark.docker
@@ -11,9 +11,9 @@ from conftest import RUN_MODES
 def test_references_pass_and_mutants_fail_their_named_checks(name, verdict_runs):
     """Judged on every full run of the shared loaded runs, not just one."""
     cases = verdict_runs["cases"][name]
-    problems = [f"run {i + 1}: {case.name}: {why}"
+    problems = [f"run {i + 1}: {case.name}: {why} [{failure_notes(result)}]"
                 for i, (mode, book) in enumerate(zip(RUN_MODES, verdict_runs["books"][name])) if mode == "full"
-                for case, _, why in selftest.evaluate(cases, book) if why]
+                for case, result, why in selftest.evaluate(cases, book) if why]
     assert problems == []
     assert sum(c.expected_failures is not None for c in cases) >= 7
 

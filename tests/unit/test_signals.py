@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from grader.harness import signals, trace
+from grader.harness.deadline import Deadline
 from grader.harness.spawn import Run
 
 # A C program: handlers installed, SIGKILL refused, one SIGINT handled in the
@@ -159,6 +160,9 @@ class _Run:
         return line.rstrip("\n") if line else None
 
     read_until = Run.read_until             # built on read_line
+
+    def deadline(self, timeout):
+        return Deadline(timeout)
 
     def wait(self, timeout):
         try:

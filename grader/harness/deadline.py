@@ -1,0 +1,67 @@
+"""Wall-clock limits that mean the same on a busy machine as on an idle one.
+
+A limit such as "the pipeline ends within 5 s" is calibrated on the reference
+solution. On a machine shared with other gradings a correct program can take
+longer only because it sat runnable while other work had the CPU, and the
+kernel counts exactly that time for every thread (run_delay, the second field of
+/proc/PID/task/TID/schedstat). A `Deadline` that reaches its limit extends it by
+the CPU wait of the run's threads since the deadline was set: never by more than
+the time elapsed, never past STRETCH_CAP times the limit. A program asleep for
+good, or one alone on an idle machine, waits for no CPU, so a hang is still
+called at the limit itself.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+
+from . import procfs
+
+# However busy the machine, a wait ends by this multiple of its limit.
+STRETCH_CAP = 4.0
+# Shorter waits are the polls inside a longer wait, which stretches itself.
+MIN_STRETCHED = 1.0
+
+
+def cpu_waits(pids: Iterable[int]) -> dict[int, int]:
+    """tid -> nanoseconds it has spent runnable but waiting for a CPU (0s where schedstats are off)."""
+    out: dict[int, int] = {}
+    for pid in pids:
+        base = f"{procfs.PROC}/{pid}/task"
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"{base}/{tid}/schedstat") as f:
+                    out[int(tid)] = int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+class Deadline:
+    """`timeout` seconds from now, stretched by the CPU wait of the processes `pids()` lists."""
+
+    def __init__(self, timeout: float, pids: Callable[[], Iterable[int]] | None = None):
+        self.start = time.monotonic()
+        self.timeout = timeout
+        self.end = self.start + timeout
+        self.cap = self.start + timeout * STRETCH_CAP
+        self._pids = pids if timeout >= MIN_STRETCHED else None
+        self._base = cpu_waits(self._pids()) if self._pids else {}
+
+    def left(self) -> float:
+        """Seconds left (<= 0: the limit is reached, after any stretch the machine's load earned)."""
+        now = time.monotonic()
+        if now >= self.end and self._pids is not None and now < self.cap:
+            seen = cpu_waits(self._pids())
+            waited = sum(max(0, ns - self._base.get(tid, 0)) for tid, ns in seen.items()) / 1e9
+            self.end = max(self.end, min(self.start + self.timeout + min(waited, now - self.start), self.cap))
+        return self.end - now
+
+    def stretched(self) -> float:
+        """Seconds the limit was extended by (0 on an idle machine), for the feedback."""
+        return self.end - self.start - self.timeout

@@ -1,0 +1,48 @@
+"""Deadline: a limit that stretches by the CPU wait of the run's threads, and by nothing else."""
+import os
+import subprocess
+import sys
+import time
+
+from grader.harness import deadline as dl
+
+
+def test_an_idle_or_sleeping_run_is_not_stretched():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        d = dl.Deadline(1.0, lambda: [sleeper.pid])
+        while d.left() > 0:
+            time.sleep(0.05)
+        assert d.stretched() < 0.2         # it sat asleep: no CPU wait to add (a little while it started)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_cpu_wait_stretches_the_limit_up_to_the_cap(monkeypatch):
+    clock = [100.0]
+    waits = {7: 0}
+    monkeypatch.setattr(dl.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(dl, "cpu_waits", lambda pids: dict(waits))
+    d = dl.Deadline(2.0, lambda: [7])
+    clock[0] = 102.0
+    waits[7] = 1_500_000_000                # 1.5 s runnable but not running
+    assert d.left() == 1.5 and d.stretched() == 1.5
+    clock[0] = 103.5
+    waits[7] = 10**12                       # more than elapsed: never more than the time elapsed
+    assert d.left() == 2.0
+    while d.left() > 0:                     # a machine that stays busy: extended again and again
+        clock[0] = d.end
+    assert clock[0] == 100.0 + 2.0 * dl.STRETCH_CAP and d.stretched() == 2.0 * (dl.STRETCH_CAP - 1)
+
+
+def test_short_waits_are_plain_wall_clock(monkeypatch):
+    monkeypatch.setattr(dl, "cpu_waits", lambda pids: (_ for _ in ()).throw(AssertionError("read")))
+    d = dl.Deadline(dl.MIN_STRETCHED / 2, lambda: [1])
+    time.sleep(dl.MIN_STRETCHED / 2 + 0.01)
+    assert d.left() <= 0
+
+
+def test_cpu_waits_reads_own_threads():
+    assert os.getpid() in dl.cpu_waits([os.getpid()])
+    assert dl.cpu_waits([2**22 + 12345]) == {}      # a pid that is not there
