@@ -5,10 +5,11 @@ solution. On a machine shared with other gradings a correct program can take
 longer only because it sat runnable while other work had the CPU, and the
 kernel counts exactly that time for every thread (run_delay, the second field of
 /proc/PID/task/TID/schedstat). A `Deadline` that reaches its limit extends it by
-the CPU wait of the run's threads since the deadline was set: never by more than
-the time elapsed, never past STRETCH_CAP times the limit. A program asleep for
-good, or one alone on an idle machine, waits for no CPU, so a hang is still
-called at the limit itself.
+the CPU wait of the run's threads since the deadline was set, but only by time in
+which the run got no CPU at all (elapsed minus its CPU time: threads that queue
+behind each other, a thread bomb say, are busy, not delayed), and never past
+STRETCH_CAP times the limit. A program asleep for good, or one alone on an idle
+machine, waits for no CPU, so a hang is still called at the limit itself.
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ STRETCH_CAP = 4.0
 MIN_STRETCHED = 1.0
 
 
-def cpu_waits(pids: Iterable[int]) -> dict[int, int]:
-    """tid -> nanoseconds it has spent runnable but waiting for a CPU (0s where schedstats are off)."""
-    out: dict[int, int] = {}
+def cpu_waits(pids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """tid -> (nanoseconds on a CPU, nanoseconds runnable but waiting for one); 0s where schedstats are off."""
+    out: dict[int, tuple[int, int]] = {}
     for pid in pids:
         base = f"{procfs.PROC}/{pid}/task"
         try:
@@ -36,7 +37,8 @@ def cpu_waits(pids: Iterable[int]) -> dict[int, int]:
         for tid in tids:
             try:
                 with open(f"{base}/{tid}/schedstat") as f:
-                    out[int(tid)] = int(f.read().split()[1])
+                    ran, waited = f.read().split()[:2]
+                out[int(tid)] = (int(ran), int(waited))
             except (OSError, IndexError, ValueError):
                 continue
     return out
@@ -57,9 +59,12 @@ class Deadline:
         """Seconds left (<= 0: the limit is reached, after any stretch the machine's load earned)."""
         now = time.monotonic()
         if now >= self.end and self._pids is not None and now < self.cap:
-            seen = cpu_waits(self._pids())
-            waited = sum(max(0, ns - self._base.get(tid, 0)) for tid, ns in seen.items()) / 1e9
-            self.end = max(self.end, min(self.start + self.timeout + min(waited, now - self.start), self.cap))
+            ran = waited = 0.0
+            for tid, (cpu, delay) in cpu_waits(self._pids()).items():
+                cpu0, delay0 = self._base.get(tid, (0, 0))
+                ran, waited = ran + max(0, cpu - cpu0) / 1e9, waited + max(0, delay - delay0) / 1e9
+            idle_waiting = min(waited, max(0.0, now - self.start - ran))
+            self.end = max(self.end, min(self.start + self.timeout + idle_waiting, self.cap))
         return self.end - now
 
     def stretched(self) -> float:

@@ -449,7 +449,7 @@ def wait_for_probe(run, argv: list[str], pids: Callable[[], list[int]], timeout:
         if signals.awaits(pid, signal.SIGUSR1):
             return pid
         return -1 if run.proc.poll() is not None else None
-    pid = waits.until(ready, timeout)
+    pid = waits.until(ready, timeout, pids=pids)
     return pid if pid and pid > 0 else None
 
 
@@ -486,7 +486,7 @@ def hold_reader(run, reader: list[str], writer: list[str], *, pids: Callable[[],
                 return None
         return "exited" if not waits.alive(h.writer) else asleep_writing(h.writer) or None
 
-    seen = waits.until(writer_state, timeout) if h.reader else None
+    seen = waits.until(writer_state, timeout, pids=pids) if h.reader else None
     if seen and seen != "exited":
         h.blocked = blocked_writer(h.writer, seen)
     # The parent's fd table once it sleeps in wait (it may be slower than its children).
@@ -498,7 +498,7 @@ def hold_reader(run, reader: list[str], writer: list[str], *, pids: Callable[[],
     h.parent_ends = [(i, e) for i, e in ends_held_by(pmap, run.pid) if i in mine]
     signals.send_to_student(h.reader, signal.SIGUSR1, uid)
     if h.writer:
-        h.writer_done = waits.until(lambda: not waits.alive(h.writer), timeout)
+        h.writer_done = waits.until(lambda: not waits.alive(h.writer), timeout, pids=lambda: [h.writer])
     return h
 
 

@@ -188,7 +188,7 @@ def wait_until_asleep(pid: int | None, timeout: float, interval: float = 0.005,
             last.spun = effort.spent() or ""
         return last.asleep or bool(last.spun)
 
-    waits.until(look, timeout, interval)
+    waits.until(look, timeout, interval, pids=lambda: [pid])
     if not last.exited:
         last.wchan = procfs.read_wchan(pid)
     return last

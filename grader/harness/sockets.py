@@ -382,7 +382,8 @@ def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
 def wait_or_deadlock(run: Run, other: Run, timeout: float) -> tuple[int | None, ReadDeadlock | None]:
     """Wait up to TIMEOUT for RUN to exit: (exit status, None); or stop early, with (None, the proof),
     as soon as RUN and OTHER are proven deadlocked reading from each other."""
-    found = waits.until(lambda: run.poll() is not None or read_deadlock(run, other), timeout, 0.1)
+    found = waits.until(lambda: run.poll() is not None or read_deadlock(run, other), timeout, 0.1,
+                        pids=lambda: [*run.tree(), *other.tree()])
     if isinstance(found, ReadDeadlock):
         return None, found
     return run.wait(0.0), None

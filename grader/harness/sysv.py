@@ -71,7 +71,7 @@ def wait_for_key(kind: str, key: str, run: Run, timeout: float,
     """Wait until the object of KIND with KEY exists (or RUN ends, or `watch` proves it never will:
     then the Proof, as long as the object still does not exist)."""
     found = waits.until(lambda: with_key(kind, key) or not run.alive() or (watch.proven() if watch else None),
-                        timeout)
+                        timeout, pids=run.tree)
     if isinstance(found, IpcObject):
         return found
     obj = with_key(kind, key)

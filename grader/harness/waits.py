@@ -35,12 +35,13 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from . import deadlock, procfs, stillness
 from .api import Fail
+from .deadline import Deadline
 from .evidence import stderr
 
 T = TypeVar("T")
@@ -385,11 +386,19 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
                   interval: float = 0.005, cpu: float = SETTLE_CPU_SECONDS) -> bool:
     """Poll until the process shows one of the expected waits (wchan or current system call).
 
-    False on timeout or exit, or once the process has used `cpu` seconds of CPU
-    without showing the wait (it spins). A busy-waiting process traced by strace also
+    False on timeout or exit, once the process has used `cpu` seconds of CPU
+    without showing the wait (it spins), or once it has slept on a timer POLLING_SLEEPS
+    times (it polls). A busy-waiting process traced by strace also
     shows its system call while stopped for the tracer, so this returns quickly for it
     too; the measurement afterwards tells the two apart.
     """
+    return settle(pid, timeout, wchans=wchans, syscalls=syscalls, interval=interval, cpu=cpu) == "settled"
+
+
+def settle(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), syscalls: tuple[str, ...] = (),
+           interval: float = 0.005, cpu: float = SETTLE_CPU_SECONDS) -> str | None:
+    """wait_for_wait's look, with the reason it ended: "settled", "spinning", "polling", "gone",
+    or None at the timeout."""
     first_match = None
     first_cpu = None
     timed_sleeps: set[str] = set()     # the switch counts at which it was seen in a timed sleep
@@ -415,8 +424,8 @@ def wait_for_wait(pid: int, timeout: float, *, wchans: tuple[str, ...] = (), sys
                 return "polling"
         return None
 
-    seen = until(look, timeout, interval)
-    return seen == "settled" or (seen is None and first_match is not None)
+    seen = until(look, timeout, interval, pids=lambda: [pid])
+    return "settled" if seen is None and first_match is not None else seen
 
 
 def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list[str] = (),
@@ -455,16 +464,18 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
 
 # ---------------------------------------------------------------- polling and ends of runs
 
-def until(condition: Callable[[], T], timeout: float, interval: float = 0.01) -> T:
+def until(condition: Callable[[], T], timeout: float, interval: float = 0.01, *,
+          pids: Callable[[], Iterable[int]] | None = None) -> T:
     """Call `condition` every `interval` s until it returns something true or `timeout` passes.
 
     Returns its last value (true, or the false value it gave at the deadline). The one
-    deadline loop of the harness: checks never hand-write their own.
+    deadline loop of the harness: checks never hand-write their own. With `pids` (the
+    processes waited for), the limit stretches by the time they waited for a CPU (Deadline).
     """
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout, pids)
     while True:
         value = condition()
-        if value or time.monotonic() >= deadline:
+        if value or deadline.left() <= 0:
             return value
         time.sleep(interval)
 

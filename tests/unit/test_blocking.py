@@ -139,3 +139,12 @@ def test_gone_process_counts_as_exited():
     p.wait()
     assert blocking.measure(p.pid, 0.2).exited
     assert not blocking.blocked_in(p.pid, 0.2, syscalls=("msgrcv",), settle=0.2).ok
+
+
+def test_settle_gives_up_on_a_timer_poller_but_waits_through_one_long_sleep(proc):
+    """A 10 ms sleep loop is known to poll after POLLING_SLEEPS naps; one long sleep at start-up (then
+    the real wait) is a single timed sleep, so the settle waits on and sees the expected wait."""
+    poller = proc("import time\nwhile True: time.sleep(0.01)")
+    assert blocking.settle(poller.pid, 60, syscalls=("futex",)) == "polling"
+    sleeper = proc("import os, time\ntime.sleep(0.5)\nr, w = os.pipe()\nos.read(r, 1)")
+    assert blocking.settle(sleeper.pid, 60, syscalls=("read",)) == "settled"

@@ -294,7 +294,7 @@ def reaps_children(ctx):
     def cmd2() -> int | None:          # its pid once it runs HELD_CMD2; -1 if the whole run ended first
         found = processes.running([p for p in processes.of_run(run, ctx.identity.uid) if p != run.pid], HELD_CMD2)
         return found or (None if run.alive() else -1)
-    reader = waits.until(cmd2, RUN_SECONDS)
+    reader = waits.until(cmd2, RUN_SECONDS, pids=run.tree)
     zombies = ""
     if reader and reader > 0:
         # child 1 (true) has exited by now, or soon; look at the children while CMD2 is still running.
