@@ -7,8 +7,10 @@ kernel counts exactly that time for every thread (run_delay, the second field of
 /proc/PID/task/TID/schedstat). A `Deadline` that reaches its limit extends it by
 the CPU wait of the run's threads since the deadline was set, but only by time in
 which the run got no CPU at all (elapsed minus its CPU time: threads that queue
-behind each other, a thread bomb say, are busy, not delayed), and never past
-STRETCH_CAP times the limit. A program asleep for good, or one alone on an idle
+behind each other, a thread bomb say, are busy, not delayed), never once the run
+has had BUSY_SHARE of the limit in CPU time (far more than any reference needs
+within a limit: it was not starved, it spins), and never past STRETCH_CAP times
+the limit. A program asleep for good, or one alone on an idle
 machine, waits for no CPU, so a hang is still called at the limit itself.
 """
 from __future__ import annotations
@@ -23,6 +25,11 @@ from . import procfs
 STRETCH_CAP = 4.0
 # Shorter waits are the polls inside a longer wait, which stretches itself.
 MIN_STRETCHED = 1.0
+# CPU time (share of the limit, and at least MIN_BUSY_SECONDS) after which a run is busy, not starved:
+# the references use well under 0.3 s of CPU (a traced Python start, the tracer's share included)
+# before any limit of theirs is met.
+BUSY_SHARE = 0.25
+MIN_BUSY_SECONDS = 0.5
 
 
 def cpu_waits(pids: Iterable[int]) -> dict[int, tuple[int, int]]:
@@ -63,8 +70,9 @@ class Deadline:
             for tid, (cpu, delay) in cpu_waits(self._pids()).items():
                 cpu0, delay0 = self._base.get(tid, (0, 0))
                 ran, waited = ran + max(0, cpu - cpu0) / 1e9, waited + max(0, delay - delay0) / 1e9
-            idle_waiting = min(waited, max(0.0, now - self.start - ran))
-            self.end = max(self.end, min(self.start + self.timeout + idle_waiting, self.cap))
+            if ran < max(BUSY_SHARE * self.timeout, MIN_BUSY_SECONDS):
+                idle_waiting = min(waited, max(0.0, now - self.start - ran))
+                self.end = max(self.end, min(self.start + self.timeout + idle_waiting, self.cap))
         return self.end - now
 
     def stretched(self) -> float:

@@ -50,6 +50,17 @@ def test_threads_that_queue_behind_each_other_are_busy_not_delayed(monkeypatch):
     assert d.left() == 0.0 and d.stretched() == 0.0
 
 
+def test_a_run_that_had_plenty_of_cpu_is_busy_not_starved(monkeypatch):
+    clock = [100.0]
+    waits = {7: (0, 0)}
+    monkeypatch.setattr(dl.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(dl, "cpu_waits", lambda pids: dict(waits))
+    d = dl.Deadline(4.0, lambda: [7])
+    clock[0] = 104.0                        # a spinner sharing its core: 1.5 s on it, 2.5 s queued
+    waits[7] = (1_500_000_000, 2_500_000_000)
+    assert d.left() == 0.0 and d.stretched() == 0.0
+
+
 def test_short_waits_are_plain_wall_clock(monkeypatch):
     monkeypatch.setattr(dl, "cpu_waits", lambda pids: (_ for _ in ()).throw(AssertionError("read")))
     d = dl.Deadline(dl.MIN_STRETCHED / 2, lambda: [1])
