@@ -76,5 +76,5 @@ class Deadline:
         return self.end - now
 
     def stretched(self) -> float:
-        """Seconds the limit was extended by (0 on an idle machine), for the feedback."""
+        """Seconds the limit has been extended by so far (0 on an idle machine)."""
         return self.end - self.start - self.timeout

@@ -292,7 +292,9 @@ class Run:
 
     def read_line(self, timeout: float) -> str | None:
         """The next complete stdout line, or None on EOF or timeout."""
-        deadline = self.deadline(timeout)
+        return self._read_line(self.deadline(timeout))
+
+    def _read_line(self, deadline: Deadline) -> str | None:
         with self._cond:
             while True:
                 buf = self._out.data
@@ -321,8 +323,7 @@ class Run:
         deadline = self.deadline(timeout)
         before: list[str] = []
         while True:
-            left = deadline.left()
-            line = self.read_line(left) if left > 0 else None
+            line = self._read_line(deadline) if deadline.left() > 0 else None
             if line is None or match(line):
                 return line, before
             before.append(line)

@@ -514,12 +514,14 @@ def hang_watch(ctx, runs=(), *, grader_acts: bool = False,
 
 
 def wait_run(run, timeout: float, *, watch: deadlock.HangWatch | None = None,
-             cpu_budget: float | None = None) -> tuple[int | None, deadlock.Proof | None]:
+             cpu_budget: float | None = None, deadline: Deadline | None = None
+             ) -> tuple[int | None, deadlock.Proof | None]:
     """`run.wait(timeout, cpu_budget)` that also stops as soon as `watch` proves a hang:
-    (exit status, None), (None, the proof), or (None, None) on timeout or a spent CPU budget."""
+    (exit status, None), (None, the proof), or (None, None) on timeout or a spent CPU budget.
+    `deadline`: the caller's own for this wait (timeout's), if it has set one."""
     if watch is None:
         return run.wait(timeout, cpu_budget), None
-    deadline = run.deadline(timeout)
+    deadline = deadline or run.deadline(timeout)
     cpu_start = run.cpu_seconds() if cpu_budget is not None else 0.0
     while True:
         left = deadline.left()
@@ -543,7 +545,7 @@ def wait_tree(run, timeout: float, watch: deadlock.HangWatch | None = None) -> T
     With `watch`, stops early once every process left is proven stuck (TreeEnd.proof).
     """
     deadline = run.deadline(timeout)
-    rc, proof = wait_run(run, timeout, watch=watch)
+    rc, proof = wait_run(run, timeout, watch=watch, deadline=deadline)
     if rc is None:
         return TreeEnd(None, proof=proof)
     while True:

@@ -4,6 +4,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from grader.harness import deadline as dl
 from grader.harness import waits
 
@@ -22,11 +24,18 @@ def test_an_idle_or_sleeping_run_is_not_stretched():
         sleeper.wait()
 
 
-def test_cpu_wait_stretches_the_limit_up_to_the_cap(monkeypatch):
-    clock = [100.0]
-    waits = {7: (0, 0)}
+@pytest.fixture
+def fake(monkeypatch):
+    """A clock at 100.0 s and per-thread (ns on a CPU, ns waiting for one) figures that a test sets."""
+    clock, waits = [100.0], {}
     monkeypatch.setattr(dl.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(dl, "cpu_waits", lambda pids: dict(waits))
+    return clock, waits
+
+
+def test_cpu_wait_stretches_the_limit_up_to_the_cap(fake):
+    clock, waits = fake
+    waits.update({7: (0, 0)})
     d = dl.Deadline(2.0, lambda: [7])
     clock[0] = 102.0
     waits[7] = (0, 1_500_000_000)           # 1.5 s runnable but not running
@@ -39,22 +48,18 @@ def test_cpu_wait_stretches_the_limit_up_to_the_cap(monkeypatch):
     assert clock[0] == 100.0 + 2.0 * dl.STRETCH_CAP and d.stretched() == 2.0 * (dl.STRETCH_CAP - 1)
 
 
-def test_threads_that_queue_behind_each_other_are_busy_not_delayed(monkeypatch):
-    clock = [100.0]
-    waits = {7: (0, 0), 8: (0, 0)}
-    monkeypatch.setattr(dl.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(dl, "cpu_waits", lambda pids: dict(waits))
+def test_threads_that_queue_behind_each_other_are_busy_not_delayed(fake):
+    clock, waits = fake
+    waits.update({7: (0, 0), 8: (0, 0)})
     d = dl.Deadline(2.0, lambda: [7])
     clock[0] = 102.0                        # two spinning threads sharing one CPU: 1 s each on it, 1 s each queued
     waits.update({7: (1_000_000_000, 1_000_000_000), 8: (1_000_000_000, 1_000_000_000)})
     assert d.left() == 0.0 and d.stretched() == 0.0
 
 
-def test_a_run_that_had_plenty_of_cpu_is_busy_not_starved(monkeypatch):
-    clock = [100.0]
-    waits = {7: (0, 0)}
-    monkeypatch.setattr(dl.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(dl, "cpu_waits", lambda pids: dict(waits))
+def test_a_run_that_had_plenty_of_cpu_is_busy_not_starved(fake):
+    clock, waits = fake
+    waits.update({7: (0, 0)})
     d = dl.Deadline(4.0, lambda: [7])
     clock[0] = 104.0                        # a spinner sharing its core: 1.5 s on it, 2.5 s queued
     waits[7] = (1_500_000_000, 2_500_000_000)

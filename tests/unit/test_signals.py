@@ -159,7 +159,10 @@ class _Run:
         line = self.proc.stdout.readline()
         return line.rstrip("\n") if line else None
 
-    read_until = Run.read_until             # built on read_line
+    read_until = Run.read_until             # built on _read_line and deadline
+
+    def _read_line(self, deadline):
+        return self.read_line(deadline.left())
 
     def deadline(self, timeout):
         return Deadline(timeout)
