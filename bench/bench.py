@@ -23,6 +23,9 @@ For each assignment (all of them unless --assignment is given), with the image a
     time goes);
   - flat memory: the peak RSS of all of `grade` with a stub harness answering with that
     submission's real report, at two class sizes (--stub-sizes);
+  - each class's CPU budget (bench/cpu_budget.py): host CPU per submission, Docker's part of it and
+    the harness's own Python, how busy the cores were, and the ceiling per minute if the harness's
+    Python cost nothing;
 and marks issue 14's targets: >= 150/min correct, >= 100/min mixed, <= 3x bare.
 """
 from __future__ import annotations
@@ -43,6 +46,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+import cpu_budget  # noqa: E402  (bench/, next to this file)
 
 from grader import assignments, selftest  # noqa: E402
 from grader.batch import grade_batch  # noqa: E402
@@ -97,12 +102,15 @@ def grade_classes(name: str, size: int, jobs: int, warm: bool = True) -> dict:
             mix = make_class(tmp / label, pool, size)
             subs = discover(tmp / label, tmp / f"staging-{label}")
             store = ResultStore(tmp / f"out-{label}")
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), cpu_budget.Sample.now()
             run = grade_batch(a, subs, jobs=jobs, store=store, runner=sandbox.DockerRunner(where=a.where, warm=warm))
-            seconds = time.monotonic() - t0
+            seconds, cpu1 = time.monotonic() - t0, cpu_budget.Sample.now()
             book = list(run.book.submissions)
+            harness_cpu = [r.report.stats["harness_cpu_seconds"] for r in store.all()
+                           if "harness_cpu_seconds" in r.report.stats]
             out[label] = {"size": size, "seconds": round(seconds, 2), "per_minute": round(size / seconds * 60, 1),
-                          "errors": sum(s.status == "error" for s in book), "mix": mix}
+                          "errors": sum(s.status == "error" for s in book), "mix": mix,
+                          "cpu": cpu_budget.budget(cpu0, cpu1, seconds, size, harness_cpu)}
             if label == "correct":
                 out[label]["not_full_marks"] = sum(s.score != s.max_score for s in book)
                 out["class_check_seconds"] = check_medians(book)
@@ -291,8 +299,9 @@ def mark(value, met: bool) -> str:
 def table(rows: dict[str, dict], start: float) -> str:
     header = ("| assignment | correct per minute (>= 150) | mixed per minute (>= 100) "
               "| one correct (warm, as in a batch) vs bare (<= 3x) | one correct in a cold container "
-              "| container start share (of cold) | cached rerun | grader peak RSS (stub harness: class sizes) |")
-    lines = [header, "|---|---|---|---|---|---|---|---|"]
+              "| container start share (of cold) | cached rerun | grader peak RSS (stub harness: class sizes) "
+              "| CPU per correct submission: host (Docker, harness Python); ceiling per minute |")
+    lines = [header, "|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         t = r["targets"]
         ratio = f"{r['one_submission_seconds']:.2f} s vs {r['bare_seconds']:.2f} s = {r['bare_ratio']}x"
@@ -302,8 +311,18 @@ def table(rows: dict[str, dict], start: float) -> str:
             f"| {mark(ratio, t['bare_ratio'])} "
             f"| {r['one_submission_cold_seconds']:.2f} s = {r['cold_bare_ratio']}x "
             f"| {start:.2f} s ({r['container_start_share']:.0%}) | {r['cached_speedup']}x faster "
-            f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) |")
+            f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) "
+            f"| {cpu_cell(r['correct']['cpu'])} |")
     return "\n".join(lines)
+
+
+def cpu_cell(cpu: dict) -> str:
+    """The correct class's CPU budget (bench/cpu_budget.py) in one cell."""
+    parts = [f"Docker {cpu['docker_per_submission']:.2f}"] if "docker_per_submission" in cpu else []
+    if "harness_python_per_submission" in cpu:
+        parts.append(f"harness Python {cpu['harness_python_per_submission']:.2f}")
+    cell = f"{cpu['host_cpu_per_submission']:.2f} s ({', '.join(parts)}), cores {cpu['cores_busy']:.0%} busy"
+    return cell + (f"; {cpu['ceiling_per_minute']}" if cpu.get("ceiling_per_minute") else "")
 
 
 def main() -> int:

@@ -59,8 +59,10 @@ def prepare(assignment: str, include_hidden: bool) -> Prepared:
 
 
 def grade(prep: Prepared, submission: str, workdir: str, identity: Identity,
-          emit: Callable[[dict], None]) -> dict:
-    """Build, then run every check, emitting the plan and each verdict; returns the run's stats."""
+          emit: Callable[[dict], None], startup_cpu: float = 0.0) -> dict:
+    """Build, then run every check, emitting the plan and each verdict; returns the run's stats.
+    `startup_cpu`: what a warm run spent before it forked the grading (a forked child's CPU
+    times start at zero)."""
     meta, adir = prep.meta, prep.adir
     programs = list(meta["programs"])
     sub = os.path.join(workdir, "sub")
@@ -82,7 +84,9 @@ def grade(prep: Prepared, submission: str, workdir: str, identity: Identity,
     finally:
         ctx.reset()
         procaccess.shutdown()
-    return {"kill_latencies": ctx.kill_latencies}
+    # The harness's own Python (every thread, start-up included), not its children: what the
+    # benchmark sets apart from Docker, the compiler, the tracer and the student's programs.
+    return {"kill_latencies": ctx.kill_latencies, "harness_cpu_seconds": round(startup_cpu + time.process_time(), 3)}
 
 
 def wait_for(path: str, idle_seconds: float = IDLE_SECONDS) -> bool:
@@ -148,12 +152,12 @@ def main(argv=None) -> int:
         real_stdout.write(json.dumps(event) + "\n")
         real_stdout.flush()
 
-    def run(prep: Prepared | Exception) -> int:
+    def run(prep: Prepared | Exception, startup_cpu: float = 0.0) -> int:
         error, stats = None, {}
         try:
             if isinstance(prep, Exception):
                 raise prep
-            stats = grade(prep, args.submission, args.workdir, identity, emit)
+            stats = grade(prep, args.submission, args.workdir, identity, emit, startup_cpu)
         except Exception as e:  # reported as an error verdict, never a crash without an answer
             traceback.print_exception(e)
             error = f"internal harness error: {type(e).__name__}: {e}"
@@ -170,7 +174,8 @@ def main(argv=None) -> int:
         return 0      # no submission came: nothing to report (the host discarded this container)
     if args.wall_seconds is None:
         return run(prep)
-    return supervised(lambda: run(prep), args.wall_seconds)
+    startup_cpu = time.process_time()
+    return supervised(lambda: run(prep, startup_cpu), args.wall_seconds)
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ class Run:
         self._err.start()
         self._line_cursor = 0
         self._trace: tracemod.Trace | None = None
+        self._released_text: str | None = None     # a finished trace's text, its file deleted
         self.pid = self._find_tracee() if trace_set is not None else self.proc.pid
         self._rc: int | None = None
         self._pidfd = None
@@ -386,7 +387,7 @@ class Run:
         text = self._trace_text()
         if text is None:
             return None
-        ex = tracemod.parse(text).exits().get(self.pid)
+        ex = tracemod.exit_of(text, self.pid)
         if ex is None:
             return None
         if ex.code is not None:
@@ -457,10 +458,12 @@ class Run:
                 pass
 
     def release_trace(self) -> None:
-        """Parse the finished trace into memory and delete the file: a busy-waiting program
-        can write megabytes of trace a second into the harness's small tmpfs."""
+        """Take the finished trace's text into memory and delete the file: a busy-waiting program
+        can write megabytes of trace a second into the harness's small tmpfs. It is parsed only if
+        a check still asks for it (most runs are never looked at again after their check)."""
         if self.trace_path and self.proc.poll() is not None:
-            _ = self.trace
+            if self._trace is None:
+                self._released_text = self._trace_text() or ""
             try:
                 os.unlink(self.trace_path)
             except OSError:
@@ -499,7 +502,10 @@ class Run:
     def trace(self) -> tracemod.Trace:
         """The parsed trace; final (and cached) once the tracer has exited."""
         if self._trace is None:
-            text = (self._trace_text() or "") if self.trace_path else ""
+            if self._released_text is not None:
+                text, self._released_text = self._released_text, None
+            else:
+                text = (self._trace_text() or "") if self.trace_path else ""
             parsed = tracemod.parse(text)
             tracer_done = self.proc.poll() is not None
             parsed.complete = tracer_done and bool(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 _PREFIX = re.compile(r"^(?:\[pid\s+)?(?P<pid>\d+)\]?\s+(?P<time>\d\d:\d\d:\d\d(?:\.\d+)?)\s+(?P<rest>.*)$")
 _CALL = re.compile(r"^(?P<name>[a-z_0-9]+)\((?P<body>.*)$")
@@ -29,10 +30,15 @@ class Syscall:
     pid: int
     time: float                # seconds since midnight, from -tt
     name: str
-    args: list[str]
+    args_text: str             # the arguments as strace wrote them; `args` splits them
     ret: int | None            # None when the call never returned ("= ?")
     errno: str | None = None   # e.g. "EAGAIN" when the call failed
     raw: str = ""
+
+    @cached_property
+    def args(self) -> list[str]:
+        """Split on first use: most calls of a trace are only ever looked at by name."""
+        return split_args(self.args_text)
 
     @property
     def failed(self) -> bool:
@@ -97,31 +103,34 @@ def _seconds(stamp: str) -> float:
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
+# What can change how strace's argument text splits; everything else is copied as it is.
+_STRUCTURE = re.compile(r'["\[\]{}(),]')
+_IN_QUOTE = re.compile(r'[\\"]')
+
+
 def split_args(body: str) -> list[str]:
-    """Split strace's argument text at top-level commas (not inside [], {}, () or quotes)."""
-    args, depth, cur, quote, escape = [], 0, [], False, False
-    for ch in body:
-        if quote:
-            cur.append(ch)
-            if escape:
-                escape = False
-            elif ch == "\\":
-                escape = True
-            elif ch == '"':
-                quote = False
-            continue
-        if ch == '"':
-            quote = True
+    """Split strace's argument text at top-level commas (not inside [], {}, () or quotes).
+
+    It jumps from one structural character to the next rather than looking at every character:
+    a busy program's trace has thousands of lines, and this is most of the time spent reading it."""
+    if not _STRUCTURE.search(body):
+        return [body.strip()] if body.strip() else []
+    args, depth, start, i, n = [], 0, 0, 0, len(body)
+    while (m := _STRUCTURE.search(body, i)) is not None:
+        ch, j = m.group(), m.start()
+        i = j + 1
+        if ch == '"':                   # skip the string; a backslash escapes the next character
+            while (q := _IN_QUOTE.search(body, i)) is not None and q.group() == "\\":
+                i = q.start() + 2
+            i = n if q is None else q.start() + 1
         elif ch in "[{(":
             depth += 1
         elif ch in "]})":
             depth -= 1
-        elif ch == "," and depth == 0:
-            args.append("".join(cur).strip())
-            cur = []
-            continue
-        cur.append(ch)
-    tail = "".join(cur).strip()
+        elif depth == 0:                # a top-level comma
+            args.append(body[start:j].strip())
+            start = i
+    tail = body[start:].strip()
     if tail or args:
         args.append(tail)
     return args
@@ -139,10 +148,17 @@ def _finish(pid: int, time: float, name: str, text: str, raw: str) -> Syscall:
         body = text.rstrip()
         if body.endswith(")"):
             body = body[:-1]
-        return Syscall(pid, time, name, split_args(body), None, None, raw)
+        return Syscall(pid, time, name, body, None, None, raw)
     ret_text = m.group("ret")
     ret = None if ret_text == "?" else int(ret_text, 0)
-    return Syscall(pid, time, name, split_args(text[:idx]), ret, m.group("errno"), raw)
+    return Syscall(pid, time, name, text[:idx], ret, m.group("errno"), raw)
+
+
+def exit_of(text: str, pid: int) -> ExitEvent | None:
+    """`pid`'s exit in a trace, as parse(text).exits() gives it, reading only the lines that can be
+    it: asked on every poll while the tracer finishes writing a long trace."""
+    lines = re.findall(rf"^(?:\[pid\s+)?{pid}\]?\s+\S+\s+\+\+\+ .*$", text, re.M)
+    return parse("\n".join(lines)).exits().get(pid) if lines else None
 
 
 def parse(text: str) -> Trace:
@@ -181,5 +197,5 @@ def parse(text: str) -> Trace:
             trace.events.append(_finish(pid, time, cm.group("name"), rest[len(cm.group("name")) + 1:], line))
     # Calls still unfinished at the end never returned (the process was killed in them).
     for pid, (time, name, head, raw) in pending.items():
-        trace.events.append(Syscall(pid, time, name, split_args(head.rstrip(", ")), None, None, raw))
+        trace.events.append(Syscall(pid, time, name, head.rstrip(", "), None, None, raw))
     return trace

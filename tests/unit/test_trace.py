@@ -77,6 +77,42 @@ def test_split_args_nesting():
     assert trace.split_args("") == []
 
 
+def _split_one_char_at_a_time(body: str) -> list[str]:
+    """The splitting rule written as plainly as possible: what split_args must agree with."""
+    args, depth, cur, quote, escape = [], 0, "", False, False
+    for ch in body:
+        if quote:
+            cur += ch
+            escape, quote = (False, True) if escape else (ch == "\\", ch != '"')
+            continue
+        if ch == "," and depth == 0:
+            args, cur = args + [cur.strip()], ""
+            continue
+        quote = ch == '"'
+        depth += (ch in "[{(") - (ch in "]})")
+        cur += ch
+    return args + [cur.strip()] if cur.strip() or args else args
+
+
+def test_split_args_agrees_with_the_plain_rule_on_odd_text():
+    """Quotes with escapes (an escaped backslash before a quote too), unbalanced and stray
+    brackets, an unterminated string, empty arguments: every string over a small alphabet."""
+    import itertools
+    alphabet = ['"', "\\", ",", "[", "]", "(", ")", "a", " "]
+    for size in range(6):
+        for chars in itertools.product(alphabet, repeat=size):
+            body = "".join(chars)
+            assert trace.split_args(body) == _split_one_char_at_a_time(body), body
+
+
 def test_empty_and_garbage_input():
     assert trace.parse("").events == []
     assert trace.parse("not strace\n\n").events == []
+
+
+def test_exit_of_reads_the_same_exit_as_a_whole_parse():
+    text = SAMPLE + "130   08:05:14.000000 +++ exited with 3 +++\n13    08:05:14.100000 +++ exited with 0 +++\n"
+    whole = trace.parse(text).exits()
+    for pid in (13, 14, 130, 1, 3):
+        assert trace.exit_of(text, pid) == whole.get(pid)
+    assert trace.exit_of(text, 13).code == 0 and trace.exit_of(text, 14).signal == "SIGKILL"
