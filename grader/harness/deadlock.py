@@ -359,6 +359,10 @@ class HangWatch:
         self.grader_acts = grader_acts
         self.ends = ends            # a check's own proof that the run can never end (None: none yet)
         self._next = 0.0
+        # The first look at the kernel's state comes one CHECK_EVERY after the watch is set, never at
+        # once: a program just started is often asleep for a moment before it acts (a receiver about to
+        # create its queue), and a proof tried then costs its SAMPLE_GAP for nothing.
+        self._first_sample = time.monotonic() + CHECK_EVERY
         self.doubt = ""
 
     def _pids(self) -> dict[int, str]:
@@ -415,6 +419,8 @@ class HangWatch:
         own = self.ends() if self.ends else None
         if own is not None:
             return own
+        if now < self._first_sample:
+            return None
         try:
             labels = self._pids()
             if not labels or not _first_look(list(labels)):

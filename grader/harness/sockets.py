@@ -383,7 +383,7 @@ def wait_or_deadlock(run: Run, other: Run, timeout: float) -> tuple[int | None, 
     """Wait up to TIMEOUT for RUN to exit: (exit status, None); or stop early, with (None, the proof),
     as soon as RUN and OTHER are proven deadlocked reading from each other."""
     found = waits.until(lambda: run.poll() is not None or read_deadlock(run, other), timeout, 0.1,
-                        pids=lambda: [*run.tree(), *other.tree()])
+                        pids=lambda: [*run.tree(), *other.tree()], nap=run.nap)
     if isinstance(found, ReadDeadlock):
         return None, found
     return run.wait(0.0), None

@@ -29,6 +29,8 @@ _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
 DEFAULT_TRACE = ("%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,"
                  "socket,bind,listen,accept,accept4,connect,unlink")
 STRACE = "/usr/bin/strace"
+# After a program's end, how long a nap lasts while the tracer writes its exit line.
+EXIT_LINE_WAIT = 0.002
 
 
 def uid_switch(uid: int) -> list[str]:
@@ -396,6 +398,14 @@ class Run:
             return -signal.Signals[ex.signal].value
         except KeyError:
             return -signal.SIGKILL.value
+
+    def nap(self, seconds: float) -> None:
+        """Sleep up to `seconds`, waking as soon as the program has ended (its pidfd turns readable).
+        Its exit line may still be on its way from the tracer: then a short sleep, never a spin."""
+        if self._pidfd is None:
+            time.sleep(seconds)
+        elif select.select([self._pidfd], [], [], seconds)[0]:
+            time.sleep(min(seconds, EXIT_LINE_WAIT))
 
     @property
     def returncode(self) -> int | None:

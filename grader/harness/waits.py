@@ -465,19 +465,22 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
 # ---------------------------------------------------------------- polling and ends of runs
 
 def until(condition: Callable[[], T], timeout: float, interval: float = 0.01, *,
-          pids: Callable[[], Iterable[int]] | None = None) -> T:
+          pids: Callable[[], Iterable[int]] | None = None,
+          nap: Callable[[float], None] = time.sleep) -> T:
     """Call `condition` every `interval` s until it returns something true or `timeout` passes.
 
     Returns its last value (true, or the false value it gave at the deadline). The one
     deadline loop of the harness: checks never hand-write their own. With `pids` (the
     processes waited for), the limit stretches by the time they waited for a CPU (Deadline).
+    `nap(interval)` sleeps between calls; one that wakes early when the awaited event happens
+    (`Run.nap`: the program ended) lets a costly condition be asked seldom yet seen at once.
     """
     deadline = Deadline(timeout, pids)
     while True:
         value = condition()
         if value or deadline.left() <= 0:
             return value
-        time.sleep(interval)
+        nap(interval)
 
 
 def alive(pid: int | None) -> bool:
