@@ -30,21 +30,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cpu_budget import TICK, host_busy  # noqa: E402  (bench/, next to this file)
 from docker.errors import NotFound  # noqa: E402
 from docker.models.containers import _create_container_args  # noqa: E402
 
 from grader.run import dockerenv, image, sandbox  # noqa: E402
 from grader.run.runners import Limits  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 DAEMONS = ("dockerd", "containerd")
-
-
-def host_busy() -> float:
-    """CPU seconds the whole host has spent outside idle and iowait since boot."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / TICK
 
 
 def daemon_pids() -> list[int]:

@@ -8,9 +8,11 @@ Compile-time bombs meet the build's rlimits and wall-clock limit.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 from . import limits
@@ -62,15 +64,38 @@ def copy_submission(src: str, dst: str, uid: int | None) -> None:
         os.lchown(dst, uid, uid)
 
 
-def _run(cmd: list[str], cwd: str, uid: int | None, env: dict) -> tuple[int | None, str]:
+def _run(cmd: list[str], cwd: str, uid: int | None, env: dict, share: int = 1) -> tuple[int | None, str]:
+    """`cmd` as the student under the build limits; `share`: how many compiles run at once, which
+    split the address-space limit between them (together they stay below the container's memory)."""
+    build_limits = {**limits.BUILD_LIMITS, resource.RLIMIT_AS: limits.BUILD_LIMITS[resource.RLIMIT_AS] // share}
     try:
         p = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=BUILD_SECONDS, close_fds=True, start_new_session=True,
-                           preexec_fn=lambda: limits.apply(limits.BUILD_LIMITS), **limits.as_user(uid))
+                           preexec_fn=lambda: limits.apply(build_limits), **limits.as_user(uid))
     except subprocess.TimeoutExpired as e:
         out = (e.output or b"").decode(errors="replace")
         return None, out[-LOG_CAP:] + f"\n(build stopped after {BUILD_SECONDS} s)"
     return p.returncode, p.stdout.decode(errors="replace")[-LOG_CAP:]
+
+
+def _side_by_side(jobs: list) -> list:
+    """Each job's result, the jobs run in threads at the same time; the first exception is raised."""
+    results: list = [None] * len(jobs)
+
+    def one(i: int) -> None:
+        try:
+            results[i] = (True, jobs[i]())
+        except BaseException as e:  # noqa: B036 -- re-raised in the caller's thread
+            results[i] = (False, e)
+    threads = [threading.Thread(target=one, args=(i,), name="build") for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for ok, value in results:
+        if not ok:
+            raise value
+    return [value for _, value in results]
 
 
 def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags: str = DEFAULT_CFLAGS) -> BuildResult:
@@ -89,9 +114,15 @@ def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags:
             logs.append("$ make\n" + out)
             ok = rc == 0
         else:
-            for p in programs:
-                cmd = ["gcc", *cflags.split(), "-o", p, f"{p}.c"]
-                rc, out = _run(cmd, workdir, uid, env)
+            # The programs compile side by side (a second core is often free), each within its share of
+            # the memory limit; one that fails is compiled again alone, with all of it, so the verdict
+            # and its log are what a compile of its own gives. Logged in program order.
+            commands = [["gcc", *cflags.split(), "-o", p, f"{p}.c"] for p in programs]
+            results = _side_by_side([lambda c=c: _run(c, workdir, uid, env, len(commands)) for c in commands])
+            if len(commands) > 1:
+                results = [(rc, out) if rc in (0, None) else _run(cmd, workdir, uid, env)
+                           for cmd, (rc, out) in zip(commands, results)]
+            for cmd, (rc, out) in zip(commands, results):
                 logs.append("$ " + " ".join(cmd) + "\n" + out)
                 ok = ok and rc == 0
         missing = [p for p in programs if not os.path.isfile(os.path.join(workdir, p))]
