@@ -311,9 +311,13 @@ def table(rows: dict[str, dict], start: float) -> str:
             f"| {mark(ratio, t['bare_ratio'])} "
             f"| {r['one_submission_cold_seconds']:.2f} s = {r['cold_bare_ratio']}x "
             f"| {start:.2f} s ({r['container_start_share']:.0%}) | {r['cached_speedup']}x faster "
-            f"| {r['peak_rss_mib']} MiB ({' vs '.join(f'{n}: {m}' for n, m in r['stub_peak_rss_mib'].items())}) "
+            f"| {r['peak_rss_mib']} MiB{stub_cell(r['stub_peak_rss_mib'])} "
             f"| {cpu_cell(r['correct']['cpu'])} |")
     return "\n".join(lines)
+
+
+def stub_cell(sizes: dict) -> str:
+    return f" ({' vs '.join(f'{n}: {m}' for n, m in sizes.items())})" if sizes else ""
 
 
 def cpu_cell(cpu: dict) -> str:
