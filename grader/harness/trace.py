@@ -20,6 +20,8 @@ _RESULT = re.compile(
 )
 _RESULT_MARK = re.compile(r"\)\s+= ")
 _SIGNAL = re.compile(r"^--- (?P<sig>SIG[A-Z0-9]+) (?P<info>.*) ---$")
+# Any process's exit line in a whole trace (a fixed pattern: one per pid would be compiled each time).
+_EXIT_LINE = re.compile(r"^(?:\[pid\s+)?(?P<pid>\d+)\]?\s+\S+\s+\+\+\+ .*$", re.M)
 _EXIT = re.compile(r"^\+\+\+ (?:exited with (?P<code>\d+)"
                    r"|killed by (?P<sig>SIG[A-Z0-9]+)(?: \(core dumped\))?) \+\+\+$")
 
@@ -157,7 +159,7 @@ def _finish(pid: int, time: float, name: str, text: str, raw: str) -> Syscall:
 def exit_of(text: str, pid: int) -> ExitEvent | None:
     """`pid`'s exit in a trace, as parse(text).exits() gives it, reading only the lines that can be
     it: asked on every poll while the tracer finishes writing a long trace."""
-    lines = re.findall(rf"^(?:\[pid\s+)?{pid}\]?\s+\S+\s+\+\+\+ .*$", text, re.M)
+    lines = [m.group(0) for m in _EXIT_LINE.finditer(text) if int(m.group("pid")) == pid]
     return parse("\n".join(lines)).exits().get(pid) if lines else None
 
 
