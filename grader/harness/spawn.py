@@ -400,12 +400,19 @@ class Run:
             return -signal.SIGKILL.value
 
     def nap(self, seconds: float) -> None:
-        """Sleep up to `seconds`, waking as soon as the program has ended (its pidfd turns readable).
-        Its exit line may still be on its way from the tracer: then a short sleep, never a spin."""
-        if self._pidfd is None:
+        """Sleep up to `seconds`, waking as soon as the program has ended (its pidfd turns readable;
+        without one, its tracer or process). Its exit line may still be on its way from the tracer:
+        then a short sleep, never a spin."""
+        if self._pidfd is not None:
+            if select.select([self._pidfd], [], [], seconds)[0]:
+                time.sleep(min(seconds, EXIT_LINE_WAIT))
+        elif self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
             time.sleep(seconds)
-        elif select.select([self._pidfd], [], [], seconds)[0]:
-            time.sleep(min(seconds, EXIT_LINE_WAIT))
 
     @property
     def returncode(self) -> int | None:
@@ -435,13 +442,7 @@ class Run:
                 return None
             if cpu_budget is not None and self.cpu_seconds() - cpu_start >= cpu_budget:
                 return None
-            if self._pidfd is not None:
-                select.select([self._pidfd], [], [], min(left, 0.05))
-            else:
-                try:
-                    self.proc.wait(timeout=min(left, 0.05))
-                except subprocess.TimeoutExpired:
-                    pass
+            self.nap(min(left, 0.05))
         self._settle()
         return self._rc
 

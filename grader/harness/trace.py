@@ -115,8 +115,6 @@ def split_args(body: str) -> list[str]:
 
     It jumps from one structural character to the next rather than looking at every character:
     a busy program's trace has thousands of lines, and this is most of the time spent reading it."""
-    if not _STRUCTURE.search(body):
-        return [body.strip()] if body.strip() else []
     args, depth, start, i, n = [], 0, 0, 0, len(body)
     while (m := _STRUCTURE.search(body, i)) is not None:
         ch, j = m.group(), m.start()
