@@ -175,6 +175,11 @@ def _read_protected(path: str) -> str | None:
         return None
 
 
+def read_posix_timers(pid: int) -> str:
+    """/proc/PID/timers: the POSIX timers (timer_create) of a process, '' if none or unreadable."""
+    return (_read_protected(f"{PROC}/{pid}/timers") or "").strip()
+
+
 def read_wchan(pid: int) -> str:
     text = _read_protected(f"{PROC}/{pid}/wchan")
     return text.strip() if text and text.strip() not in ("0", "") else ""

@@ -185,7 +185,8 @@ def all_asleep_in_futex(pids: list[int]) -> bool:
         return False
     time.sleep(0.1)
     second = sample()
-    return second is not None and all(map(stillness.unchanged, first, second))
+    return (second is not None and all(map(stillness.unchanged, first, second))
+            and not any(stillness.self_waker(pid) for pid in pids))   # a timer or thread may still post
 
 
 def settled(run, taken: str | None, timeout: float, moved: tuple[str, int, int] | None = None,

@@ -376,7 +376,9 @@ def read_deadlock(first: Run, second: Run) -> ReadDeadlock | None:
         return None
     same = all((x.pid, x.fd) == (y.pid, y.fd) and stillness.unchanged(x.counters, y.counters)
                for x, y in ((before.a, after.a), (before.b, after.b)))
-    return after if same else None
+    if not same or any(stillness.self_waker(x.pid) for x in (after.a, after.b)):
+        return None                            # a timer or another thread may still end the read
+    return after
 
 
 def wait_or_deadlock(run: Run, other: Run, timeout: float) -> tuple[int | None, ReadDeadlock | None]:

@@ -20,18 +20,23 @@ decides the verdict and words the feedback.
 and its one "did not run between two reads" test: the hang proofs (deadlock,
 semtrace, sockets) and the full measurement's rates (waits) use them too.
 
-What it cannot see: a process in an untimed wait that is woken by a periodic
-signal (an interval timer) less often than once per window. The window is
-100 ms; the full measurement's limit is 5 wake-ups a second (one per 200 ms).
+What the window cannot see: a wake-up that comes less often than once per
+window (100 ms) yet more often than the full measurement's limit (5 a second).
+Only the process itself can keep such a rhythm without a grader's help: an
+alarm or interval timer whose SIGALRM it handles, a POSIX timer, a timer file
+it waits on, or another of its threads that sleeps with a timeout. When one of
+these is there (`self_waker`), the window proves nothing and the full
+measurement decides; otherwise a proof and a measurement agree on every program.
 """
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import procfs
+from . import procaccess, procfs
 
 WINDOW = 0.1     # seconds between the two looks
 
@@ -134,8 +139,9 @@ def _read(path: str) -> str | None:
         return None
 
 
-def look(pid: int) -> Look | None:
-    """State, wchan and current system call of `pid` (None when its stat is unreadable)."""
+def look(pid: int | str) -> Look | None:
+    """State, wchan and current system call of `pid` (None when its stat is unreadable); `pid` may
+    also be "PID/task/TID", one thread's folder under /proc."""
     st = procfs.read_stat(pid)
     if st is None:
         return None
@@ -146,6 +152,46 @@ def look(pid: int) -> Look | None:
     name, args = call
     timed = True if wchan in TIMED_WCHANS else is_timed(name, args)
     return Look(st.state, wchan, name, timed)
+
+
+def self_waker(pid: int) -> str:
+    """What inside the process could wake it up on its own, in words; '' when nothing can.
+
+    Read once a window has passed with the process not running: it set nothing up during the
+    window, so what is there now was there all along. The virtual and profiling timers count
+    only while a process runs, so they cannot wake a sleeper; an ignored or default SIGALRM
+    does not wake it either (it is dropped, or it ends the process)."""
+    status = procfs.read_status(pid) or {}
+    if signal.SIGALRM in procfs.signal_mask(status.get("SigCgt", "0")):
+        return "it handles SIGALRM, so an alarm or an interval timer can wake it"
+    if procfs.read_posix_timers(pid):
+        return "it has a POSIX timer (timer_create), which can wake it"
+    try:
+        fds = procaccess.listdir(f"{procfs.PROC}/{pid}/fd")
+    except OSError:
+        fds = []      # unreadable: then so are its wait and system call, and no proof holds anyway
+    for fd in fds:
+        try:
+            if procaccess.readlink(f"{procfs.PROC}/{pid}/fd/{fd}") == "anon_inode:[timerfd]":
+                return f"it holds a timer file descriptor (fd {fd}, timerfd_create), which can wake it"
+        except OSError:
+            continue
+    try:
+        tids = sorted(t for t in os.listdir(f"{procfs.PROC}/{pid}/task") if t != str(pid))
+    except OSError:
+        tids = []
+    for tid in tids:
+        lk = look(f"{pid}/task/{tid}")
+        if lk is None or (lk.state == "S" and lk.timed is False):
+            continue      # gone, or asleep in a wait that only an event ends
+        if lk.state != "S":
+            how = "is not asleep"
+        elif lk.timed:
+            how = f"sleeps in {lk.syscall} with a timeout"
+        else:
+            how = f"sleeps in {lk.syscall or 'a system call that cannot be read'}, which may end by itself"
+        return f"another of its threads (tid {tid}) {how}, so it can wake the process"
+    return ""
 
 
 def proven_still(before: Counters | None, looks: list[Look | None], after: Counters | None,

@@ -43,6 +43,7 @@ from . import deadlock, procfs, stillness
 from .api import Fail
 from .deadline import Deadline
 from .evidence import stderr
+from .tracerstops import LiveStops
 
 T = TypeVar("T")
 
@@ -123,6 +124,9 @@ class BlockingSample:
     max_cpu_ratio: float = MAX_CPU_RATIO
     max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND
     cut_short: float = 0.0         # the planned length, when the measurement stopped early (see _sample)
+    self_waker: str = ""           # why a quiet tenth of a second proved nothing (see stillness.self_waker)
+    switches: int = 0              # context switches in all: the wake-ups plus the tracer's stops
+    tracer_stops: int = 0
 
     @property
     def cpu_ratio(self) -> float:
@@ -177,9 +181,15 @@ class BlockingSample:
                  f"kernel wait points (wchan) sampled: {_counts(self.wchans)}"]
         if self.syscalls:
             lines.append(f"system call it was in, sampled: {_counts(self.syscalls)}")
+        if self.tracer_stops:
+            lines.append(f"context switches: {self.switches}, of which {self.tracer_stops} were the grader's tracer "
+                         "stopping it at a traced system call or signal (not wake-ups)")
         if self.fast:
             lines.append("proven blocked: asleep in the same wait at both ends of the window, with not one "
                          "instant of CPU time nor one context switch in between")
+        if self.self_waker:
+            lines.append(f"measured at length, not proven in a tenth of a second: {self.self_waker}, maybe "
+                         "less often than every tenth of a second yet more often than the limit allows")
         if self.unread:
             lines.append(f"{self.unread} sample(s) could not be read although the process was still there")
         if self.exited:
@@ -261,14 +271,18 @@ def gone(pid: int) -> bool:
     return st is not None and st.state in ("Z", "X")
 
 
-def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -> BlockingSample | None:
-    """The fast proof (see `stillness`) as a sample, or None when it does not hold. With no expected
-    wait named, any wait without a timeout counts (stillness never accepts a timed one)."""
+def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -> tuple[BlockingSample | None, str]:
+    """The fast proof (see `stillness`) as a sample, or None when it does not hold; and, when the window
+    held but proves nothing because the process can wake itself up, what can (`stillness.self_waker`).
+    With no expected wait named, any wait without a timeout counts (stillness never accepts a timed one)."""
     named = bool(wchans or syscalls)
     proven, looks, wall = stillness.watch(
         pid, lambda lk: not named or _matches(lk.wchan, lk.syscall, wchans, syscalls))
     if not proven:
-        return None
+        return None, ""
+    waker = stillness.self_waker(pid)
+    if waker:
+        return None, waker
     sample = BlockingSample(pid=pid, wall=wall, cpu=0.0, wakeups=0, samples=len(looks), fast=True)
     for lk in looks:
         sample.states[lk.state] = sample.states.get(lk.state, 0) + 1
@@ -276,7 +290,7 @@ def _fast_sample(pid: int, wchans: tuple[str, ...], syscalls: tuple[str, ...]) -
             sample.wchans[lk.wchan] = sample.wchans.get(lk.wchan, 0) + 1
         if lk.syscall:
             sample.syscalls[lk.syscall] = sample.syscalls.get(lk.syscall, 0) + 1
-    return sample
+    return sample, ""
 
 
 # A measurement with limits stops once the process has used this many times what the limits allow over
@@ -295,12 +309,14 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
     (CPU ratio, wakeups per second), stop early once it is past them for good (CUT_SHORT_FACTOR)."""
     sample = BlockingSample(pid=pid, wall=0.0, cpu=0.0, wakeups=0)
     start = stillness.read_counters(pid)
+    stops = LiveStops.of(pid)          # the tracer's stops are switches, not wake-ups (see tracerstops)
     t0 = time.monotonic()
     matched = 0
     if start is None and gone(pid):
         sample.exited = True
         return sample, matched
     end = start
+    stopped = 0                        # tracer stops between `start` and `end`
     while True:
         st = procfs.read_stat(pid)
         if st is None or st.state in ("Z", "X"):
@@ -325,11 +341,15 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
             matched += 1
         now = stillness.read_counters(pid)
         if now is not None:               # None: a thread ended as it was read; the next read counts
+            if start is None and stops is not None:
+                stops.update()            # stops before the first counters are not in their difference
+                stops.count = 0
             end = now
             start = start or now
+            stopped = stops.update() if stops is not None else 0
         if limits and sample.samples >= CUT_SHORT_SAMPLES and start is not None and end is not None and (
                 end.cpu_seconds - start.cpu_seconds > CUT_SHORT_FACTOR * limits[0] * seconds
-                or end.switches - start.switches > CUT_SHORT_FACTOR * limits[1] * seconds):
+                or end.switches - start.switches - stopped > CUT_SHORT_FACTOR * limits[1] * seconds):
             sample.cut_short = seconds
             break
         if not _pause(t0, seconds, interval):
@@ -337,8 +357,10 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
     sample.wall = time.monotonic() - t0
     if start is not None and end is not None:
         sample.cpu = max(0.0, end.cpu_seconds - start.cpu_seconds)
-        # Reading /proc never wakes the target: nothing to subtract.
-        sample.wakeups = max(0, end.switches - start.switches)
+        # Reading /proc never wakes the target; the tracer's stops are not wake-ups.
+        sample.switches = max(0, end.switches - start.switches)
+        sample.tracer_stops = min(stopped, sample.switches)
+        sample.wakeups = sample.switches - sample.tracer_stops
     return sample, matched
 
 
@@ -369,10 +391,11 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
     """How one process waits, judged by the limits given: the fast proof if it holds (in the named
     `wchans`/`syscalls`, or in any wait without a timeout when none are named), otherwise `seconds`
     of sampling. `fast=False` always samples (when the figures themselves are wanted)."""
-    sample = _fast_sample(pid, tuple(wchans), tuple(syscalls)) if fast else None
+    sample, waker = _fast_sample(pid, tuple(wchans), tuple(syscalls)) if fast else (None, "")
     if sample is None:
         limits = (max_cpu_ratio, max_wakeups_per_second) if fast else None   # fast=False: the figures are wanted
         sample = _sample(pid, seconds, interval, with_syscalls=True, limits=limits)[0]
+        sample.self_waker = waker
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
 
@@ -446,7 +469,7 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
     settled = (wait_for_wait(pid, settle, wchans=wchans, syscalls=syscalls, cpu=settle_cpu)
                if (wchans or syscalls) else True)
     settle_seconds = time.monotonic() - t0
-    sample = _fast_sample(pid, wchans, syscalls) if fast and settled else None
+    sample, waker = _fast_sample(pid, wchans, syscalls) if fast and settled else (None, "")
     if sample is not None:
         matched = sample.samples
     else:
@@ -454,6 +477,7 @@ def blocked_in(pid: int, seconds: float = 1.0, *, wchans: tuple[str, ...] | list
                   MAX_WAKEUPS_PER_SECOND if max_wakeups_per_second is None else max_wakeups_per_second)
         sample, matched = _sample(pid, seconds, interval, wchans, syscalls, with_syscalls=True,
                                   limits=limits if fast else None)
+        sample.self_waker = waker
     if max_cpu_ratio is not None:
         sample.max_cpu_ratio = max_cpu_ratio
     if max_wakeups_per_second is not None:

@@ -71,3 +71,25 @@ def test_verdicts_stable_over_ten_rounds_with_both_cores_loaded(verdict_runs):
                 diff = {k: (statuses[0].get(k), v) for k, v in st.items() if statuses[0].get(k) != v}
                 problems.append(f"{c.name} round {r}: statuses differ from round 0: {diff}")
     assert problems == []
+
+
+@pytest.mark.docker
+def test_a_wait_that_its_own_alarm_ends_less_than_five_times_a_second_is_not_busy(tmp_path):
+    """The spec allows up to 5 wake-ups a second. c-alarm-poll's timer (150 ms) is over it and fails
+    (selftest, in every loaded round); at 1 s and at 400 ms it is under it and passes. Under strace
+    each such wake-up is six context switches, five of them the tracer's stops: counted raw, both
+    used to fail the one-second measurement (6/s and 17/s) that a handled SIGALRM now always gets."""
+    from grader.mutants import apply
+    a = assignments.load("sig-catch")
+    subs = []
+    for period, tick in (("1s", "{{1, 0}, {1, 0}}"), ("400ms", "{{0, 400000}, {0, 400000}}")):
+        dest = apply(a.mutants_dir / "c-alarm-poll.patch", a.reference_dir / "c", tmp_path / period)
+        src = dest / "sigcatch.c"
+        text = src.read_text()
+        assert "{{0, 150000}, {0, 150000}}" in text
+        src.write_text(text.replace("{{0, 150000}, {0, 150000}}", tick))
+        subs.append(Submission(student=period, path=dest))
+    book = grade_all(a, subs)
+    for res in book.submissions:
+        statuses = {c.id: c.status.value for c in res.checks}
+        assert res.status == "graded" and set(statuses.values()) == {"passed"}, (res.student, statuses)

@@ -299,3 +299,48 @@ def test_effort_is_spent_by_cpu_time_or_context_switches(fake):
     fake.ticks += int(2 * waits.NEAR_WAIT_CPU_SECONDS * procfs.CLOCK_TICKS)
     fake.write()
     assert "CPU time" in effort.spent()
+
+
+# ---------------------------------------------------------------- what can wake a process up by itself
+
+def test_a_proof_is_not_taken_from_a_process_that_can_wake_itself_up(fake, monkeypatch):
+    """A handled SIGALRM every 150 ms can fall between two looks 100 ms apart (it did, for 9 of 10
+    gradings of sig-catch's c-alarm-poll mutant): the full measurement decides, and says why."""
+    (fake.root / str(PID) / "status").write_text("Name:\trecv\nSigCgt:\t0000000000002000\n")   # bit 13: SIGALRM
+    measured = []
+
+    def full(pid, seconds, *a, **kw):
+        measured.append(pid)
+        return waits.BlockingSample(pid=pid, wall=seconds, cpu=0.0, wakeups=7), 0
+    monkeypatch.setattr(waits, "_sample", full)
+    s = waits.measure(PID, 1.0)
+    assert measured == [PID] and not s.fast and not s.blocked
+    assert "handles SIGALRM" in s.self_waker and "not proven in a tenth of a second" in s.describe()
+    b = waits.blocked_in(PID, 1.0, wchans=("do_msgrcv",), syscalls=("msgrcv",), settle=1.0)
+    assert not b.sample.fast and "handles SIGALRM" in b.sample.self_waker
+
+
+def test_what_can_wake_a_process_up(fake):
+    d = fake.root / str(PID)
+    assert stillness.self_waker(PID) == ""
+    (d / "status").write_text("Name:\trecv\nSigCgt:\t0000000000004002\n")      # SIGINT, SIGTERM: from outside
+    assert stillness.self_waker(PID) == ""
+    (d / "timers").write_text("ID: 0\nsignal: 10/0000000000000000\nnotify: signal/pid.4242\nClockID: 1\n")
+    assert "POSIX timer" in stillness.self_waker(PID)
+    (d / "timers").unlink()
+    (d / "fd").mkdir()
+    (d / "fd" / "3").symlink_to("anon_inode:[timerfd]")
+    assert "timer file descriptor (fd 3" in stillness.self_waker(PID)
+    (d / "fd" / "3").unlink()
+    fake.tids = [PID, PID + 1]
+    fake.write()
+    thread = d / "task" / str(PID + 1)
+    rest = ["S", "1"] + ["0"] * 19
+    (thread / "stat").write_text(f"{PID + 1} (recv) {' '.join(rest)}\n")
+    (thread / "wchan").write_text("futex_wait_queue")
+    (thread / "syscall").write_text("202 0x7f 0x189 0x0 0x0 0x0 0x0 0x7ffc00 0x7f0001\n")   # futex, no timeout
+    assert stillness.self_waker(PID) == ""
+    (thread / "syscall").write_text("230 0x1 0x0 0x7ffc 0x0 0x0 0x0 0x7ffc00 0x7f0001\n")    # clock_nanosleep
+    assert f"(tid {PID + 1}) sleeps in clock_nanosleep with a timeout" in stillness.self_waker(PID)
+    (thread / "stat").write_text(f"{PID + 1} (recv) {' '.join(['R'] + rest[1:])}\n")
+    assert "is not asleep" in stillness.self_waker(PID)
