@@ -36,6 +36,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -398,6 +399,14 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
         sample.self_waker = waker
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
+
+
+def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[BlockingSample]:
+    """`measure` of several processes over the same window, one thread each: judging two independent
+    waits (two servers, one idle and one with a silent client) costs the time of one. Each verdict
+    rests on its own process's counters, so running them side by side changes none."""
+    with ThreadPoolExecutor(max_workers=len(pids), thread_name_prefix="measure") as pool:
+        return list(pool.map(lambda pid: measure(pid, seconds, **limits), pids))
 
 
 def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float:

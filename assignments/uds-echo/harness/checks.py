@@ -234,25 +234,27 @@ def no_leaked_fds(ctx):
 @check("idle-blocks", depends=["server-listening"])
 def idle_blocks(ctx):
     """While idle, the server sleeps in accept() or read() instead of spinning"""
-    path = fresh_path(ctx)
-    server = start_server(ctx, path)
-    sockets.wait_asleep(server.pid, IDLE_SECONDS, waits.Effort(server.pid))
-    waiting = waits.measure(server.pid, MEASURE_SECONDS)
-    waits.require_blocked(waiting, "with no client, echoserver keeps running instead of sleeping in accept()",
-                          expected="~0 CPU and no wakeups while no client connects",
-                          measured="echoserver with no client", evidence=[("its open files", fd_table(server.pid))],
-                                 hint="Leave the listening socket blocking (no O_NONBLOCK, no settimeout/setblocking(False)) "
-                               "and call accept(): the kernel puts the server to sleep until a client connects. A "
-                               "loop that retries on EAGAIN burns a whole CPU core.")
-    c = connect(server, path)
+    # Two servers at once, each on its own PATH, measured over the same window: one with no client (it
+    # waits in accept()), one whose client sent a line, got its reply and went silent (it waits in read()).
+    idle_path, silent_path = fresh_path(ctx), fresh_path(ctx)
+    server = start_server(ctx, idle_path)
+    talker = start_server(ctx, silent_path)
+    c = connect(talker, silent_path)
     try:
         c.send(b"ping\n")
         if not c.read_lines(1, REPLY_SECONDS):
-            raise _no_reply(ctx, server, "a client sent a line", "'ping\\n'", c.eof)
-        sockets.wait_asleep(server.pid, IDLE_SECONDS, waits.Effort(server.pid))
-        reading = waits.measure(server.pid, MEASURE_SECONDS)
+            raise _no_reply(ctx, talker, "a client sent a line", "'ping\\n'", c.eof)
+        for run in (server, talker):
+            sockets.wait_asleep(run.pid, IDLE_SECONDS, waits.Effort(run.pid))
+        waiting, reading = waits.measure_together([server.pid, talker.pid], MEASURE_SECONDS)
     finally:
         c.close()
+    waits.require_blocked(waiting, "with no client, echoserver keeps running instead of sleeping in accept()",
+                          expected="~0 CPU and no wakeups while no client connects",
+                          measured="echoserver with no client", evidence=[("its open files", fd_table(server.pid))],
+                          hint="Leave the listening socket blocking (no O_NONBLOCK, no settimeout/setblocking(False)) "
+                               "and call accept(): the kernel puts the server to sleep until a client connects. A "
+                               "loop that retries on EAGAIN burns a whole CPU core.")
     waits.require_blocked(reading, "while a connected client sends nothing, echoserver keeps running instead of "
                           "sleeping in read()", expected="~0 CPU and no wakeups while the client is silent",
                           measured="echoserver with a silent client",
