@@ -77,6 +77,11 @@ class LiveStops:
             tids = {str(pid)}
         return cls(path, tids)
 
+    def restart(self) -> None:
+        """Count from now on: take in what was written so far without counting it."""
+        self.update()
+        self.count = 0
+
     def update(self) -> int:
         """Read what strace wrote since the last call; the stops so far."""
         try:

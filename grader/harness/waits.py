@@ -34,9 +34,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -343,8 +343,7 @@ def _sample(pid: int, seconds: float, interval: float, wchans: tuple[str, ...] =
         now = stillness.read_counters(pid)
         if now is not None:               # None: a thread ended as it was read; the next read counts
             if start is None and stops is not None:
-                stops.update()            # stops before the first counters are not in their difference
-                stops.count = 0
+                stops.restart()           # stops before the first counters are not in their difference
             end = now
             start = start or now
             stopped = stops.update() if stops is not None else 0
@@ -405,8 +404,23 @@ def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[Bl
     """`measure` of several processes over the same window, one thread each: judging two independent
     waits (two servers, one idle and one with a silent client) costs the time of one. Each verdict
     rests on its own process's counters, so running them side by side changes none."""
-    with ThreadPoolExecutor(max_workers=len(pids), thread_name_prefix="measure") as pool:
-        return list(pool.map(lambda pid: measure(pid, seconds, **limits), pids))
+    results: list[BlockingSample | None] = [None] * len(pids)
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            results[i] = measure(pids[i], seconds, **limits)
+        except BaseException as e:  # noqa: B036 -- re-raised in the caller's thread
+            errors.append(e)
+    others = [threading.Thread(target=one, args=(i,), name="measure", daemon=True) for i in range(1, len(pids))]
+    for t in others:
+        t.start()
+    one(0)
+    for t in others:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float:

@@ -344,3 +344,19 @@ def test_what_can_wake_a_process_up(fake):
     assert f"(tid {PID + 1}) sleeps in clock_nanosleep with a timeout" in stillness.self_waker(PID)
     (thread / "stat").write_text(f"{PID + 1} (recv) {' '.join(['R'] + rest[1:])}\n")
     assert "is not asleep" in stillness.self_waker(PID)
+
+
+def test_measure_together_gives_each_process_its_own_verdict(monkeypatch):
+    seen = []
+
+    def fake_measure(pid, seconds, **limits):
+        seen.append((pid, seconds, limits))
+        if pid == 3:
+            raise ProcessLookupError(pid)
+        return waits.BlockingSample(pid=pid, wall=seconds, cpu=0.0, wakeups=pid)
+    monkeypatch.setattr(waits, "measure", fake_measure)
+    out = waits.measure_together([1, 2], 0.5, max_wakeups_per_second=3.0)
+    assert [s.pid for s in out] == [1, 2] and [s.wakeups for s in out] == [1, 2]
+    assert sorted(seen) == [(1, 0.5, {"max_wakeups_per_second": 3.0}), (2, 0.5, {"max_wakeups_per_second": 3.0})]
+    with pytest.raises(ProcessLookupError):
+        waits.measure_together([1, 3], 0.5)

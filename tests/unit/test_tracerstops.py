@@ -70,3 +70,13 @@ def test_the_trace_file_comes_from_the_tracer_of_the_process(tmp_path, monkeypat
     assert trace_file_of(10) is None                  # traced, but not by strace
     assert trace_file_of(11) is None                  # gone
     assert LiveStops.of(7) is None
+
+
+def test_restart_counts_from_then_on(tmp_path):
+    t = Tracer(tmp_path / "run.trace")
+    stops = LiveStops(str(t.path), {"42"})
+    t.write("42 05:00:00.000001 close(3) = 0\n42 05:00:00.000002 pause(")
+    stops.restart()
+    assert stops.count == 0
+    t.write(") = ? ERESTARTNOHAND (To be restarted if no handler)\n")
+    assert stops.update() == 1
