@@ -73,6 +73,16 @@ def test_busy_accept_is_caught_by_cpu_time_not_by_the_clock(full_grades):
 
 
 @pytest.mark.docker
+def test_a_busy_read_is_blamed_on_the_read_half_while_the_accept_half_is_shown_blocked(full_grades):
+    """idle-blocks measures its two servers over one window; each half keeps its own verdict."""
+    busy = _result(full_grades, "mutant/py-busy-read")["idle-blocks"]
+    assert busy.status.value == "failed"
+    assert "sleeping in read()" in busy.outcome.message and "accept()" not in busy.outcome.message
+    labels = [e.label for e in busy.outcome.evidence]
+    assert "with no client (for comparison)" in labels        # the accept half, which held
+
+
+@pytest.mark.docker
 def test_a_client_that_never_shuts_down_its_side_is_proven_deadlocked(full_grades):
     checks = _result(full_grades, "mutant/py-client-no-shutdown")
     assert checks["server-with-reference-client"].status.value == "passed"
