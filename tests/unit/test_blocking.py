@@ -11,6 +11,7 @@ from grader.harness.waits import BlockedIn, BlockingSample
 
 
 def sample(cpu=0.0, wakeups=0, wall=1.0, **kw) -> BlockingSample:
+    kw.setdefault("states", {"S": kw.get("samples", 0)})         # asleep at every look, unless told
     return BlockingSample(pid=1, wall=wall, cpu=cpu, wakeups=wakeups, **kw)
 
 
@@ -28,8 +29,18 @@ def test_spinning_and_napping_processes_fail_with_their_figures():
     nap = sample(cpu=0.01, wakeups=290)                  # a loop sleeping 10 ms
     assert not nap.blocked
     assert "290/s" in nap.problems()[0]
-    traced_spin = sample(cpu=0.12, wakeups=120000)       # traced: the tracer eats the CPU, wakeups give it away
-    assert len(traced_spin.problems()) == 2
+    # Traced, the tracer eats its CPU and its switches are the tracer's stops, not wake-ups (see
+    # tracerstops); it is never seen asleep, which gives it away (an IPC_NOWAIT loop, loaded CI run).
+    traced_spin = sample(cpu=0.08, wakeups=0, samples=18, states={"t": 11, "R": 7})
+    assert not traced_spin.blocked
+    assert traced_spin.problems() == [traced_spin.problems()[0]] and "asleep in only 0 of 18" in traced_spin.problems()[0]
+
+
+def test_asleep_means_state_s_or_d_in_at_least_half_of_the_samples():
+    assert sample(samples=20, states={"S": 6, "D": 4, "R": 10}).blocked
+    assert not sample(samples=20, states={"S": 9, "R": 11}).blocked
+    assert sample(samples=0, states={}).problems() == []              # nothing looked at: nothing to say
+    assert sample(samples=4, states={"R": 4}, exited=True).problems() == ["it exited while it should have been waiting"]
 
 
 def test_limits_are_inclusive_and_overridable():
