@@ -28,20 +28,23 @@ _LINE = re.compile(r"^(?:\[pid\s+)?(?P<pid>\d+)\]?\s+\d\d:\d\d:\d\d(?:\.\d+)?\s+
 _ENTRY = re.compile(r"^(?:[a-z_0-9]+\(|--- SIG)")
 _RESULT = re.compile(r"\)\s+=\s+(?:-?\d|0x|\?)")
 _TAIL = 4096      # bytes read back at a time to find where the unfinished last line starts
+STRACE = "/usr/bin/strace"     # the grader's tracer (spawn.STRACE, which imports this module's users)
 
 
-def trace_file_of(pid: int) -> str | None:
+def trace_file_of(pid: int, strace: str = STRACE) -> str | None:
     """The live output file of the strace that traces `pid` (its tracer's `-o` argument), or None
-    when it is not traced, or not by an strace writing to a file."""
+    when it is not traced, or not by the grader's strace binary. The binary is checked, not the
+    name: an untraced student program could trace its own child under a process it calls strace,
+    with `-o` naming a file it writes, and so choose how many wake-ups are not counted."""
     tracer = (procfs.read_status(pid) or {}).get("TracerPid", "0")
     if tracer in ("", "0"):
         return None
     try:
+        if os.path.realpath(os.readlink(f"{procfs.PROC}/{tracer}/exe")) != os.path.realpath(strace):
+            return None
         with open(f"{procfs.PROC}/{tracer}/cmdline", "rb") as f:
             argv = f.read().split(b"\0")
     except OSError:
-        return None
-    if "strace" not in os.path.basename(argv[0].decode(errors="replace")):
         return None
     for flag, value in zip(argv, argv[1:]):
         if flag == b"-o":

@@ -56,19 +56,25 @@ def test_a_line_begun_before_the_start_counts_its_exit_only(tmp_path):
 def test_the_trace_file_comes_from_the_tracer_of_the_process(tmp_path, monkeypatch):
     monkeypatch.setattr(procfs, "PROC", str(tmp_path))
 
-    def proc(pid, status, cmdline=b""):
+    strace = tmp_path / "bin" / "strace"
+    strace.parent.mkdir()
+    strace.write_text("")
+
+    def proc(pid, status, cmdline=b"", exe=None):
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "status").write_text(status)
         (tmp_path / str(pid) / "cmdline").write_bytes(cmdline)
+        if exe:
+            (tmp_path / str(pid) / "exe").symlink_to(exe)
     proc(7, "Name:\tstrace\nTracerPid:\t0\n",
-         b"/usr/bin/strace\0-f\0-q\0-o\0/run/ipcgrade/traces/003-recv.trace\0--\0./recv\0-o\0x\0")
+         b"/usr/bin/strace\0-f\0-q\0-o\0/run/ipcgrade/traces/003-recv.trace\0--\0./recv\0-o\0x\0", strace)
     proc(8, "Name:\trecv\nTracerPid:\t7\n")
-    proc(9, "Name:\tgdb\nTracerPid:\t0\n", b"gdb\0-o\0/tmp/not-a-trace\0")
+    proc(9, "Name:\tstrace\nTracerPid:\t0\n", b"strace\0-o\0/work/forged-trace\0", tmp_path / "strace")
     proc(10, "Name:\trecv\nTracerPid:\t9\n")
-    assert trace_file_of(8) == "/run/ipcgrade/traces/003-recv.trace"
-    assert trace_file_of(7) is None                   # not traced
-    assert trace_file_of(10) is None                  # traced, but not by strace
-    assert trace_file_of(11) is None                  # gone
+    assert trace_file_of(8, str(strace)) == "/run/ipcgrade/traces/003-recv.trace"
+    assert trace_file_of(7, str(strace)) is None      # not traced
+    assert trace_file_of(10, str(strace)) is None     # traced by a program that only calls itself strace
+    assert trace_file_of(11, str(strace)) is None     # gone
     assert LiveStops.of(7) is None
 
 
