@@ -65,9 +65,19 @@ class CheckContext:
         trace_set = DEFAULT_TRACE if trace == "default" else trace
         if trace_set is not None:
             trace_set = f"{trace_set},{deadlock.TIMER_TRACE}"     # a timer set means no hang is ever proven
-        run = Run(label or default_label, argv,
-                  cwd=cwd or self.workdir, identity=self.identity, stdin=stdin, keep_stdin=keep_stdin,
-                  trace_set=trace_set, inject=list(inject))
+        try:
+            run = Run(label or default_label, argv,
+                      cwd=cwd or self.workdir, identity=self.identity, stdin=stdin, keep_stdin=keep_stdin,
+                      trace_set=trace_set, inject=list(inject))
+        except RuntimeError as e:           # "can't start new thread": the sandbox's task limit is used up
+            if "thread" not in str(e):
+                raise
+            self.kill_student_processes()
+            raise Fail(f"the grader could not start {label or default_label}: the programs already running had "
+                       "used up every process the sandbox allows, so not even the grader could start a thread",
+                       hint="A fork() in a loop that never stops (or children that fork again) fills the process "
+                            "table. Fork exactly the children the assignment asks for, and check fork()'s "
+                            "return value: 0 in the child, the child's pid in the parent.") from None
         self.runs.append(run)
         return run
 

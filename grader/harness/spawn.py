@@ -184,15 +184,21 @@ class Run:
         # Traced runs drop to the student uid inside strace (-u); untraced ones drop here.
         # Either way no student code ever runs with the harness's privileges.
         as_student = limits.as_user(identity.uid) if trace_set is None else {}
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, close_fds=True, start_new_session=True,
-                                     preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS), **as_student)
-        self._out = _Drain(os.dup(self.proc.stdout.fileno()), self._cond)
-        self._err = _Drain(os.dup(self.proc.stderr.fileno()), self._cond)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+        # The readers start before the program does: a thread is a task of the container's pid limit,
+        # and a fork bomb fills that limit within milliseconds of its start.
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self._out = _Drain(out_r, self._cond)
+        self._err = _Drain(err_r, self._cond)
         self._out.start()
         self._err.start()
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=err_w,
+                                         close_fds=True, start_new_session=True,
+                                         preexec_fn=lambda: limits.apply(limits.STUDENT_LIMITS), **as_student)
+        finally:
+            os.close(out_w)                # the program holds the write ends now (or nobody: EOF ends the readers)
+            os.close(err_w)
         self._line_cursor = 0
         self._trace: tracemod.Trace | None = None
         self._released_text: str | None = None     # a finished trace's text, its file deleted

@@ -423,9 +423,14 @@ def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[Bl
             results[i] = measure(pids[i], seconds, **limits)
         except BaseException as e:  # noqa: B036 -- re-raised in the caller's thread
             errors.append(e)
-    others = [threading.Thread(target=one, args=(i,), name="measure", daemon=True) for i in range(1, len(pids))]
-    for t in others:
-        t.start()
+    others = []
+    for i in range(1, len(pids)):
+        t = threading.Thread(target=one, args=(i,), name="measure", daemon=True)
+        try:
+            t.start()
+            others.append(t)
+        except RuntimeError:           # no thread to be had (a fork bomb took the pid limit): one after another
+            one(i)
     one(0)
     for t in others:
         t.join()

@@ -97,9 +97,11 @@ def test_shards_merge_into_the_full_gradebook(first_run, tmp_path):
 
 def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_client):
     subs = tmp_path / "class"
-    for i in range(4):  # slow ones (each waits out the 5 s limits) so the batch is still running when interrupted
+    # Slow ones, so the batch is still running when interrupted: a timed sleep is never a proven hang, so
+    # each waits out the 5 s limit (a pause() would be proven hung at once, and the batch could end first).
+    for i in range(4):
         (subs / f"hang{i}").mkdir(parents=True)
-        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { pause(); }\n")
+        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { for (;;) sleep(1); }\n")
         (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
         shutil.copytree(REPO / "assignments/shm-handshake/reference/c", subs / f"ok{i}")
     out = tmp_path / "out"
