@@ -12,10 +12,10 @@ import resource
 import shutil
 import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass, field
 
 from . import limits
+from .together import side_by_side
 
 BUILD_SECONDS = 60
 LOG_CAP = 20000
@@ -78,26 +78,6 @@ def _run(cmd: list[str], cwd: str, uid: int | None, env: dict, share: int = 1) -
     return p.returncode, p.stdout.decode(errors="replace")[-LOG_CAP:]
 
 
-def _side_by_side(jobs: list) -> list:
-    """Each job's result, the jobs run in threads at the same time; the first exception is raised."""
-    results: list = [None] * len(jobs)
-
-    def one(i: int) -> None:
-        try:
-            results[i] = (True, jobs[i]())
-        except BaseException as e:  # noqa: B036 -- re-raised in the caller's thread
-            results[i] = (False, e)
-    threads = [threading.Thread(target=one, args=(i,), name="build") for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for ok, value in results:
-        if not ok:
-            raise value
-    return [value for _, value in results]
-
-
 def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags: str = DEFAULT_CFLAGS) -> BuildResult:
     try:
         files = set(os.listdir(workdir))
@@ -118,7 +98,7 @@ def build(workdir: str, programs: list[str], uid: int | None, env: dict, cflags:
             # the memory limit; one that fails is compiled again alone, with all of it, so the verdict
             # and its log are what a compile of its own gives. Logged in program order.
             commands = [["gcc", *cflags.split(), "-o", p, f"{p}.c"] for p in programs]
-            results = _side_by_side([lambda c=c: _run(c, workdir, uid, env, len(commands)) for c in commands])
+            results = side_by_side([lambda c=c: _run(c, workdir, uid, env, len(commands)) for c in commands], "build")
             if len(commands) > 1:
                 results = [(rc, out) if rc in (0, None) else _run(cmd, workdir, uid, env)
                            for cmd, (rc, out) in zip(commands, results)]

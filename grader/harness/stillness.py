@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import procaccess, procfs
+from . import procfs
 
 WINDOW = 0.1     # seconds between the two looks
 
@@ -166,16 +166,10 @@ def self_waker(pid: int) -> str:
         return "it handles SIGALRM, so an alarm or an interval timer can wake it"
     if procfs.read_posix_timers(pid):
         return "it has a POSIX timer (timer_create), which can wake it"
-    try:
-        fds = procaccess.listdir(f"{procfs.PROC}/{pid}/fd")
-    except OSError:
-        fds = []      # unreadable: then so are its wait and system call, and no proof holds anyway
-    for fd in fds:
-        try:
-            if procaccess.readlink(f"{procfs.PROC}/{pid}/fd/{fd}") == "anon_inode:[timerfd]":
-                return f"it holds a timer file descriptor (fd {fd}, timerfd_create), which can wake it"
-        except OSError:
-            continue
+    # (An unreadable fd table lists nothing; then its wait is unreadable too, and no proof holds anyway.)
+    for f in procfs.read_fds(pid):
+        if f.target == "anon_inode:[timerfd]":
+            return f"it holds a timer file descriptor (fd {f.fd}, timerfd_create), which can wake it"
     try:
         tids = sorted(t for t in os.listdir(f"{procfs.PROC}/{pid}/task") if t != str(pid))
     except OSError:

@@ -23,12 +23,12 @@ import os
 import re
 
 from . import procfs
+from .spawn import STRACE
 
 _LINE = re.compile(r"^(?:\[pid\s+)?(?P<pid>\d+)\]?\s+\d\d:\d\d:\d\d(?:\.\d+)?\s+(?P<rest>.*)$", re.S)
 _ENTRY = re.compile(r"^(?:[a-z_0-9]+\(|--- SIG)")
 _RESULT = re.compile(r"\)\s+=\s+(?:-?\d|0x|\?)")
 _TAIL = 4096      # bytes read back at a time to find where the unfinished last line starts
-STRACE = "/usr/bin/strace"     # the grader's tracer (spawn.STRACE, which imports this module's users)
 
 
 def trace_file_of(pid: int, strace: str = STRACE) -> str | None:
@@ -65,8 +65,7 @@ class LiveStops:
             self.offset = os.path.getsize(path)
         except OSError:
             self.offset = 0
-        self.partial = self._unfinished_line()
-        self.partial_entry_known = True      # counted, or before the start: never to be counted again
+        self.partial = self._unfinished_line()   # its entry stop came before the start: never counted
 
     @classmethod
     def of(cls, pid: int) -> LiveStops | None:
@@ -96,12 +95,10 @@ class LiveStops:
         self.offset += len(new)
         pieces = (self.partial + new).split(b"\n")
         for i, piece in enumerate(pieces):
-            entry_known = i == 0 and self.partial_entry_known and bool(self.partial)
-            last = i == len(pieces) - 1
-            self.count += self._stops(piece, entry=not entry_known, result=not last)
-            if last:
-                self.partial = piece
-                self.partial_entry_known = True
+            # A line begun in an earlier read had its entry stop counted then (or before the start).
+            continued = i == 0 and bool(self.partial)
+            self.count += self._stops(piece, entry=not continued, result=i < len(pieces) - 1)
+        self.partial = pieces[-1]
         return self.count
 
     def _stops(self, line: bytes, *, entry: bool, result: bool) -> int:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from . import deadlock, procfs, stillness
 from .api import Fail
 from .deadline import Deadline
 from .evidence import stderr
+from .together import side_by_side
 from .tracerstops import LiveStops
 
 T = TypeVar("T")
@@ -415,28 +415,7 @@ def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[Bl
     """`measure` of several processes over the same window, one thread each: judging two independent
     waits (two servers, one idle and one with a silent client) costs the time of one. Each verdict
     rests on its own process's counters, so running them side by side changes none."""
-    results: list[BlockingSample | None] = [None] * len(pids)
-    errors: list[BaseException] = []
-
-    def one(i: int) -> None:
-        try:
-            results[i] = measure(pids[i], seconds, **limits)
-        except BaseException as e:  # noqa: B036 -- re-raised in the caller's thread
-            errors.append(e)
-    others = []
-    for i in range(1, len(pids)):
-        t = threading.Thread(target=one, args=(i,), name="measure", daemon=True)
-        try:
-            t.start()
-            others.append(t)
-        except RuntimeError:           # no thread to be had (a fork bomb took the pid limit): one after another
-            one(i)
-    one(0)
-    for t in others:
-        t.join()
-    if errors:
-        raise errors[0]
-    return results
+    return side_by_side([lambda pid=pid: measure(pid, seconds, **limits) for pid in pids], "measure")
 
 
 def cpu_to_wall(pid: int, seconds: float = 1.0, interval: float = 0.05) -> float:
