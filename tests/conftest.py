@@ -131,9 +131,13 @@ def visible_statuses(result) -> dict:
 
 
 def failure_notes(result) -> str:
-    """The messages of a result's failed and errored checks, so that a CI log says why, not just which."""
+    """The messages of a result's failed and errored checks with the start of their first two pieces of
+    evidence, so that a CI log (all there is of a run on another machine) says why, not just which."""
     if result is None:
         return ""
-    notes = [f"{c.id} after {c.outcome.seconds:g} s: {c.outcome.message[:300]}"
-             for c in result.checks if c.status.value in ("failed", "error")]
+    notes = []
+    for c in result.checks:
+        if c.status.value in ("failed", "error"):
+            shown = "".join(f"\n    [{e.label}] {e.text[:400]}" for e in c.outcome.evidence[:2])
+            notes.append(f"{c.id} after {c.outcome.seconds:g} s: {c.outcome.message[:300]}{shown}")
     return " | ".join(notes)

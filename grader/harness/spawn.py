@@ -349,6 +349,25 @@ class Run:
         has arrived yet. Tells "still in its stdio buffer" from "slow to arrive"."""
         return any(c.arg(0) == "1" and not c.failed for c in self.trace.calls("write"))
 
+    def stdout_in_flight(self) -> bool:
+        """The trace shows the program wrote more bytes to its stdout than the grader has taken in.
+        The reader's pending() sees bytes in the pipe or in its own hands; this also covers what it
+        cannot see, whatever delays them, so a proof that a line will never come waits for them.
+        Counts the program's own write(1, ...) calls up to its first dup2/dup3 onto, or close of,
+        fd 1 (after that its fd 1 may be another file); none when writes are not traced."""
+        if not self.trace_path or self.pid is None:
+            return False
+        sent = 0
+        for ev in self.trace.events:
+            if not isinstance(ev, tracemod.Syscall) or ev.pid != self.pid:
+                continue
+            if (ev.name in ("dup2", "dup3") and ev.arg(1) == "1") or (ev.name == "close" and ev.arg(0) == "1"):
+                break
+            if ev.name == "write" and ev.arg(0) == "1" and ev.ret:
+                sent += max(ev.ret, 0)
+        with self._cond:
+            return sent > self._out.total
+
     def stdout_closed(self) -> bool:
         """True once every writer of the program's stdout is gone (end of file)."""
         return self._out.eof

@@ -678,9 +678,9 @@ def read_until_or_hang(ctx, run, pattern, timeout: float, *, grader_acts: bool =
 
 def _output_pending(run) -> bool:
     """Bytes the program wrote that the grader's reader has not taken in yet (then no proof holds:
-    the line may be among them)."""
+    the line may be among them): the reader's own view, and the trace's count of what was written."""
     drain = getattr(run, "_out", None)
-    return bool(drain is not None and drain.pending())
+    return bool(drain is not None and drain.pending()) or run.stdout_in_flight()
 
 
 def expect_line(ctx, run, pattern, timeout: float, *, shown: str, example: str, hint: str,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
 
 from docker.errors import APIError, BuildError, ImageNotFound
@@ -29,6 +30,12 @@ _IMAGE_EXCLUDES = {"mutants", "starter", "__pycache__"}
 
 class ImageError(RuntimeError):
     pass
+
+
+# One build at a time in this process: batches started side by side (a course graded assignment by
+# assignment in threads, the test suite's shared runs) all find the image missing at once, and each
+# would otherwise build the same image in parallel, on the same cores, for the same tag.
+_BUILDING = threading.Lock()
 
 
 def _context_files(where: Locations | None) -> list[tuple[str, Path]]:
@@ -141,18 +148,25 @@ def _context_tar(where: Locations | None) -> io.BytesIO:
 def ensure_image(client, where: Locations | None = None, force: bool = False) -> str:
     """The tag of an up-to-date grading image for `where`'s assignments, building it if needed."""
     tag = image_tag(where)
-    if not force:
-        try:
-            client.images.get(tag)
+    if not force and _have(client, tag):
+        return tag
+    with _BUILDING:
+        if not force and _have(client, tag):        # another thread built it while this one waited
             return tag
-        except ImageNotFound:
-            pass
-    ensure_base(client)
-    _say(f"building the grading image {tag} (first use after a change; about a minute)")
-    try:
-        client.images.build(fileobj=_context_tar(where), custom_context=True, tag=tag, rm=True, forcerm=True,
-                            buildargs={"BASE": BASE_IMAGE}, labels={"ipcgrade": "image"})
-    except BuildError as e:
-        log = "".join(str(x.get("stream", "") or x.get("error", "")) for x in e.build_log)[-2000:]
-        raise ImageError(f"building the grading image failed:\n{log}") from None
+        ensure_base(client)
+        _say(f"building the grading image {tag} (first use after a change; about a minute)")
+        try:
+            client.images.build(fileobj=_context_tar(where), custom_context=True, tag=tag, rm=True, forcerm=True,
+                                buildargs={"BASE": BASE_IMAGE}, labels={"ipcgrade": "image"})
+        except BuildError as e:
+            log = "".join(str(x.get("stream", "") or x.get("error", "")) for x in e.build_log)[-2000:]
+            raise ImageError(f"building the grading image failed:\n{log}") from None
     return tag
+
+
+def _have(client, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except ImageNotFound:
+        return False

@@ -29,4 +29,4 @@ def test_verdicts_are_identical_in_every_loaded_run(name, verdict_runs):
     flipped = {student for student, _ in flips}
     why = [f"run {i + 1} ({mode}): {s.student}: {failure_notes(s)}" for i, (mode, book) in enumerate(zip(RUN_MODES, books))
            if book is not None for s in book.submissions if s.student in flipped]
-    assert [text for _, text in flips] == [], why
+    assert [text for _, text in flips] == [], "\n".join(why)    # a string: pytest shows it whole

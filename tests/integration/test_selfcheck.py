@@ -9,7 +9,7 @@ from grader.report.gradescope import gradescope_fields_ok
 from grader.run import localrun
 from grader.selfcheck import all_passed, visible_result
 
-from conftest import REPO, RUN_MODES, visible_statuses
+from conftest import REPO, RUN_MODES, failure_notes, visible_statuses
 
 NAMES = assignments.available()
 
@@ -30,7 +30,8 @@ def test_grade_check_agrees_with_batch_grading(name, verdict_runs):
     """The visible-only run (what `grade check` runs) against the batch's visible checks, for every case."""
     batch, check = _run(verdict_runs, name, "full"), _run(verdict_runs, name, "visible")
     for full, mine in zip(batch.submissions, check.submissions):
-        assert visible_statuses(mine) == visible_statuses(full), full.student
+        assert visible_statuses(mine) == visible_statuses(full), \
+            f"{full.student}\nbatch: {failure_notes(full)}\ncheck: {failure_notes(mine)}"
         assert all_passed(visible_result(mine)) == all(s == "passed" for s in visible_statuses(full).values())
 
 
@@ -52,7 +53,8 @@ def test_local_runner_agrees_with_docker(name, verdict_runs):
     if local is None:
         pytest.skip(f"{name} is not graded by the local runner in the shared runs (conftest.LOCAL_RUNNER_GAPS)")
     for docker_result, local_result in zip(docker_book.submissions, local.submissions):
-        assert visible_statuses(local_result) == visible_statuses(docker_result), docker_result.student
+        assert visible_statuses(local_result) == visible_statuses(docker_result), \
+            f"{docker_result.student}\ndocker: {failure_notes(docker_result)}\nlocal: {failure_notes(local_result)}"
 
 
 def test_local_runner_says_when_user_namespaces_are_missing(monkeypatch):

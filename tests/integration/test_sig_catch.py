@@ -23,7 +23,7 @@ from grader import assignments, selftest
 from grader.batch import grade_all
 from grader.models import Submission
 
-from conftest import RUN_MODES
+from conftest import RUN_MODES, failure_notes
 
 ROUNDS = 10
 EXTRA_ROUNDS = ROUNDS - RUN_MODES.count("full")   # + the full runs of the shared loaded runs
@@ -66,11 +66,11 @@ def test_verdicts_stable_over_ten_rounds_with_both_cores_loaded(verdict_runs):
         for r, (res, st) in enumerate(zip(rounds, statuses)):
             why = selftest.verdict(c, res)
             if why:
-                problems.append(f"{c.name} round {r}: {why}")
+                problems.append(f"{c.name} round {r}: {why} [{failure_notes(res)}]")
             if st != statuses[0]:
                 diff = {k: (statuses[0].get(k), v) for k, v in st.items() if statuses[0].get(k) != v}
                 problems.append(f"{c.name} round {r}: statuses differ from round 0: {diff}")
-    assert problems == []
+    assert not problems, "\n".join(problems)     # a string: pytest shows it whole
 
 
 @pytest.mark.docker
