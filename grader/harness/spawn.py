@@ -26,8 +26,12 @@ from .deadline import Deadline
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
+# The timer calls are rare (no cost when unused) and say when a process can wake itself up: a hang
+# proof must not hold then (deadlock.HangWatch), nor a wait count as blocked whose alarm comes too
+# often (alarms).
 DEFAULT_TRACE = ("%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,"
-                 "socket,bind,listen,accept,accept4,connect,unlink")
+                 "socket,bind,listen,accept,accept4,connect,unlink,"
+                 "setitimer,alarm,timer_settime,timerfd_settime")
 STRACE = "/usr/bin/strace"
 # After a program's end, how long a nap lasts while the tracer writes its exit line.
 EXIT_LINE_WAIT = 0.002

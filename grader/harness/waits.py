@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from . import deadlock, procfs, stillness
+from . import alarms, deadlock, procfs, stillness
 from .api import Fail
 from .deadline import Deadline
 from .evidence import stderr
@@ -132,6 +133,7 @@ class BlockingSample:
     max_wakeups_per_second: float = MAX_WAKEUPS_PER_SECOND
     cut_short: float = 0.0         # the planned length, when the measurement stopped early (see _sample)
     self_waker: str = ""           # why a quiet tenth of a second proved nothing (see stillness.self_waker)
+    alarm_period: float | None = None   # seconds between the SIGALRMs it asked for and takes (see alarms)
     switches: int = 0              # context switches in all: the wake-ups plus the tracer's stops
     tracer_stops: int = 0
 
@@ -170,6 +172,10 @@ class BlockingSample:
         if self.wakeups_per_second > self.max_wakeups_per_second:
             out.append(f"it woke up {self.wakeups} times in {self.wall:.2f} s ({self.wakeups_per_second:.0f}/s, "
                        f"a blocked process stays below {self.max_wakeups_per_second:.0f}/s)")
+        elif self.alarm_period and 1 / self.alarm_period > self.max_wakeups_per_second:
+            out.append(f"it handles SIGALRM and armed an interval timer that fires every "
+                       f"{self.alarm_period * 1000:.0f} ms: {1 / self.alarm_period:.1f} wake-ups a second, "
+                       f"whatever else it does (a blocked process stays below {self.max_wakeups_per_second:.0f}/s)")
         asleep = self.states.get("S", 0) + self.states.get("D", 0)
         if self.samples and not self.exited and asleep < MIN_ASLEEP_SHARE * self.samples:
             out.append(f"it was asleep in only {asleep} of {self.samples} samples: the rest of the time it was "
@@ -407,8 +413,18 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
         limits = (max_cpu_ratio, max_wakeups_per_second) if fast else None   # fast=False: the figures are wanted
         sample = _sample(pid, seconds, interval, with_syscalls=True, limits=limits)[0]
         sample.self_waker = waker
+        if _takes_alarms(pid):
+            sample.alarm_period = alarms.alarm_period(pid)
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
+
+
+def _takes_alarms(pid: int) -> bool:
+    """A SIGALRM would run a handler now: one is installed and the signal is not blocked (read while
+    it waits, so a sigsuspend's temporary mask is the one seen)."""
+    status = procfs.read_status(pid) or {}
+    return (signal.SIGALRM in procfs.signal_mask(status.get("SigCgt", "0"))
+            and signal.SIGALRM not in procfs.signal_mask(status.get("SigBlk", "0")))
 
 
 def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[BlockingSample]:

@@ -23,7 +23,10 @@ UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-ch
 # POSIX shared memory and named semaphores live in /dev/shm, which a new IPC namespace does not
 # separate: each run gets its own tmpfs there, as each container does, so runs side by side (and
 # the host's own objects) never see each other's.
-PRIVATE_DEV_SHM = ["sh", "-c", 'mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && exec "$@"', "sh"]
+# The shell stays PID 1 (no exec): orphans of the run are re-parented to PID 1, and the shell, waiting
+# for any child, reaps them, as a container's init does. The harness as PID 1 never did, and each
+# zombie left stayed in /proc, where every clean-up's kill loop waited its full half second for it.
+PRIVATE_DEV_SHM = ["sh", "-c", 'mount -t tmpfs -o mode=1777,size=64m tmpfs /dev/shm && "$@"', "sh"]
 
 
 class LocalRunnerUnavailable(RunnerUnavailable):

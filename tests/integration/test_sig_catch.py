@@ -78,11 +78,14 @@ def test_a_wait_that_its_own_alarm_ends_less_than_five_times_a_second_is_not_bus
     """The spec allows up to 5 wake-ups a second. c-alarm-poll's timer (150 ms) is over it and fails
     (selftest, in every loaded round); at 1 s and at 400 ms it is under it and passes. Under strace
     each such wake-up is six context switches, five of them the tracer's stops: counted raw, both
-    used to fail the one-second measurement (6/s and 17/s) that a handled SIGALRM now always gets."""
+    used to fail the one-second measurement (6/s and 17/s) that a handled SIGALRM now always gets.
+    At 190 ms (5.3 a second) the count says 5 or 6 by chance of the window's edges, and fewer on a
+    loaded machine, where alarms a starved process has not taken merge: the period it armed decides."""
     from grader.mutants import apply
     a = assignments.load("sig-catch")
     subs = []
-    for period, tick in (("1s", "{{1, 0}, {1, 0}}"), ("400ms", "{{0, 400000}, {0, 400000}}")):
+    for period, tick in (("1s", "{{1, 0}, {1, 0}}"), ("400ms", "{{0, 400000}, {0, 400000}}"),
+                         ("190ms", "{{0, 190000}, {0, 190000}}")):
         dest = apply(a.mutants_dir / "c-alarm-poll.patch", a.reference_dir / "c", tmp_path / period)
         src = dest / "sigcatch.c"
         text = src.read_text()
@@ -92,4 +95,8 @@ def test_a_wait_that_its_own_alarm_ends_less_than_five_times_a_second_is_not_bus
     book = grade_all(a, subs)
     for res in book.submissions:
         statuses = {c.id: c.status.value for c in res.checks}
-        assert res.status == "graded" and set(statuses.values()) == {"passed"}, (res.student, statuses)
+        failed = {k for k, v in statuses.items() if v != "passed"}
+        expected = {"no-busy-wait", "robust-interrupted-write"} if res.student == "190ms" else set()  # (skipped)
+        assert res.status == "graded" and failed == expected, (res.student, statuses)
+    busy = next(c for c in book.submissions[2].checks if c.id == "no-busy-wait")
+    assert "interval timer that fires every 190 ms" in busy.outcome.message or "woke up" in busy.outcome.message
