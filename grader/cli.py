@@ -12,8 +12,10 @@ Bad input gets one clear line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -301,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"selftest": cmd_selftest, "image": cmd_image, "clean": cmd_clean, "validate": cmd_validate,
                 "check": selfcheck.main, "kit": kit.main, "diff": cmd_diff, "merge": cmd_merge,
                 "new": scaffold.main, "audit": audit.main, "mutant": mutants.main, "export": platforms_export.main}
+    terminated = []
+    previous = _stop_on_sigterm(terminated)
     try:
         if argv and argv[0] in handlers:
             return handlers[argv[0]](argv[1:])
@@ -308,8 +312,25 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_ERRORS as e:
         return fail(str(e))
     except KeyboardInterrupt:
-        err.print("interrupted; running grading containers were removed")
-        return 130
+        err.print(f"{'terminated' if terminated else 'interrupted'}; running grading containers were removed")
+        return 143 if terminated else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm(terminated: list) -> object:
+    """SIGTERM stops `grade` as Ctrl-C does (finished results kept, every grading container removed):
+    a cancelled CI job or a `kill` gets it, and by default it would end the process at once, leaving
+    the containers it started to run out their own limits. The previous handler, to put back (None
+    off the main thread, where no handler can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,29 @@ def test_shards_merge_into_the_full_gradebook(first_run, tmp_path):
     assert cli.main([str(subs), "-a", "shm-handshake", "--shard", "4/3"]) == 2
 
 
+def _containers_of(docker_client, pid: int) -> list:
+    return [c for c in sandbox.leftover_containers(docker_client) if c.labels.get("ipcgrade.owner", "").endswith(f":{pid}")]
+
+
+def test_sigterm_stops_the_batch_as_ctrl_c_does(tmp_path, docker_client):
+    """A cancelled CI job, or `kill`, sends SIGTERM: the batch stops with its containers removed."""
+    subs = tmp_path / "class"
+    for i in range(2):
+        (subs / f"hang{i}").mkdir(parents=True)
+        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { for (;;) sleep(1); }\n")
+        (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o",
+                             str(tmp_path / "out"), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _containers_of(docker_client, proc.pid) and proc.poll() is None:
+        time.sleep(0.2)
+    assert _containers_of(docker_client, proc.pid), "no grading container was seen running"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "terminated" in err.decode(), err.decode()[-2000:]
+    assert _containers_of(docker_client, proc.pid) == []
+
+
 def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_client):
     subs = tmp_path / "class"
     # Slow ones, so the batch is still running when interrupted: a timed sleep is never a proven hang, so

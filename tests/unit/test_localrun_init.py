@@ -7,13 +7,30 @@ import pytest
 
 from grader.run import localrun
 
-# An orphan (the backgrounded sleep, whose parent shell exits at once) is re-parented to PID 1.
+# An orphan (the backgrounded sleep, whose parent shell exits at once) is re-parented to PID 1. The
+# probe waits until the orphan has ended and no zombie is left, or 30 s: then it prints how many
+# zombies there are (1 where nobody reaps, as soon as it exits; 0 with an init).
 PROBE = """
 import os, subprocess, time
+def procs():
+    out = []
+    for p in os.listdir("/proc"):
+        try:
+            comm, rest = open(f"/proc/{p}/stat").read().rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        out.append((comm.split("(", 1)[1], rest.split()[0]))
+    return out
 subprocess.run(["sh", "-c", "sleep 0.2 & exit 0"])
-time.sleep(1.0)
-print(sum(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
-          for p in os.listdir("/proc") if p.isdigit()))
+deadline = time.monotonic() + 30
+while True:
+    now = procs()
+    zombies = sum(state == "Z" for _, state in now)
+    orphan_alive = any(comm == "sleep" and state != "Z" for comm, state in now)
+    if (not orphan_alive and not zombies) or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
+print(zombies)
 """
 
 
