@@ -26,12 +26,8 @@ from .deadline import Deadline
 
 OUTPUT_CAP = 1 << 20  # bytes kept of each of stdout and stderr
 _READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
-# The timer calls are rare (no cost when unused) and say when a process can wake itself up: a hang
-# proof must not hold then (deadlock.HangWatch), nor a wait count as blocked whose alarm comes too
-# often (alarms).
 DEFAULT_TRACE = ("%ipc,%process,%signal,write,pipe,pipe2,dup,dup2,dup3,close,"
-                 "socket,bind,listen,accept,accept4,connect,unlink,"
-                 "setitimer,alarm,timer_settime,timerfd_settime")
+                 "socket,bind,listen,accept,accept4,connect,unlink")
 STRACE = "/usr/bin/strace"
 # After a program's end, how long a nap lasts while the tracer writes its exit line.
 EXIT_LINE_WAIT = 0.002
@@ -362,9 +358,7 @@ class Run:
         if not self.trace_path or self.pid is None:
             return False
         sent = 0
-        for ev in self.trace.events:
-            if not isinstance(ev, tracemod.Syscall) or ev.pid != self.pid:
-                continue
+        for ev in self.trace.calls(pid=self.pid):
             if (ev.name in ("dup2", "dup3") and ev.arg(1) == "1") or (ev.name == "close" and ev.arg(0) == "1"):
                 break
             if ev.name == "write" and ev.arg(0) == "1" and ev.ret:

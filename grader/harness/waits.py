@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -413,18 +412,9 @@ def measure(pid: int, seconds: float = 1.0, interval: float = 0.05, *, max_cpu_r
         limits = (max_cpu_ratio, max_wakeups_per_second) if fast else None   # fast=False: the figures are wanted
         sample = _sample(pid, seconds, interval, with_syscalls=True, limits=limits)[0]
         sample.self_waker = waker
-        if _takes_alarms(pid):
-            sample.alarm_period = alarms.alarm_period(pid)
+        sample.alarm_period = alarms.alarm_period(pid)
     sample.max_cpu_ratio, sample.max_wakeups_per_second = max_cpu_ratio, max_wakeups_per_second
     return sample
-
-
-def _takes_alarms(pid: int) -> bool:
-    """A SIGALRM would run a handler now: one is installed and the signal is not blocked (read while
-    it waits, so a sigsuspend's temporary mask is the one seen)."""
-    status = procfs.read_status(pid) or {}
-    return (signal.SIGALRM in procfs.signal_mask(status.get("SigCgt", "0"))
-            and signal.SIGALRM not in procfs.signal_mask(status.get("SigBlk", "0")))
 
 
 def measure_together(pids: list[int], seconds: float = 1.0, **limits) -> list[BlockingSample]:

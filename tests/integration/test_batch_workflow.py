@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,15 +100,25 @@ def _containers_of(docker_client, pid: int) -> list:
     return [c for c in sandbox.leftover_containers(docker_client) if c.labels.get("ipcgrade.owner", "").endswith(f":{pid}")]
 
 
+def _slow_submission(folder: Path) -> None:
+    """A master that never ends: a timed sleep is never a proven hang, so it waits out the 5 s limit
+    (a pause() would be proven hung at once, and the batch could end before the signal)."""
+    folder.mkdir(parents=True)
+    (folder / "master.c").write_text("#include <unistd.h>\nint main(void) { for (;;) sleep(1); }\n")
+    (folder / "slave.c").write_text("int main(void) { return 0; }\n")
+
+
+def _start_batch(subs: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o", str(out),
+                             "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def test_sigterm_stops_the_batch_as_ctrl_c_does(tmp_path, docker_client):
     """A cancelled CI job, or `kill`, sends SIGTERM: the batch stops with its containers removed."""
     subs = tmp_path / "class"
     for i in range(2):
-        (subs / f"hang{i}").mkdir(parents=True)
-        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { for (;;) sleep(1); }\n")
-        (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
-    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o",
-                             str(tmp_path / "out"), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _slow_submission(subs / f"hang{i}")
+    proc = _start_batch(subs, tmp_path / "out")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _containers_of(docker_client, proc.pid) and proc.poll() is None:
         time.sleep(0.2)
@@ -120,16 +131,11 @@ def test_sigterm_stops_the_batch_as_ctrl_c_does(tmp_path, docker_client):
 
 def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_client):
     subs = tmp_path / "class"
-    # Slow ones, so the batch is still running when interrupted: a timed sleep is never a proven hang, so
-    # each waits out the 5 s limit (a pause() would be proven hung at once, and the batch could end first).
-    for i in range(4):
-        (subs / f"hang{i}").mkdir(parents=True)
-        (subs / f"hang{i}" / "master.c").write_text("#include <unistd.h>\nint main(void) { for (;;) sleep(1); }\n")
-        (subs / f"hang{i}" / "slave.c").write_text("int main(void) { return 0; }\n")
+    for i in range(4):              # slow ones, so the batch is still running when interrupted
+        _slow_submission(subs / f"hang{i}")
         shutil.copytree(REPO / "assignments/shm-handshake/reference/c", subs / f"ok{i}")
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o", str(out),
-                             "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _start_batch(subs, out)
     state = out / ".state"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(state.glob("*.json"))) < 2:
@@ -139,8 +145,7 @@ def test_ctrl_c_leaves_nothing_running_and_the_rerun_resumes(tmp_path, docker_cl
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()[-2000:]
-    assert [c for c in sandbox.leftover_containers(docker_client)
-            if c.labels.get("ipcgrade.owner", "").endswith(f":{proc.pid}")] == []
+    assert _containers_of(docker_client, proc.pid) == []
     kept = len(list(state.glob("*.json")))
     assert kept >= finished_before
     done = subprocess.run([sys.executable, "-m", "grader.cli", str(subs), "-a", "shm-handshake", "-o", str(out)],

@@ -1,6 +1,7 @@
 """alarms: the period of the ITIMER_REAL timer a process armed last, from strace's lines; and a wait
 whose handled alarm comes more often than the limit is not blocked, whatever the count showed."""
-from grader.harness.alarms import periodic_alarm
+from grader.harness import alarms
+from grader.harness.trace import parse
 from grader.harness.waits import BlockingSample
 
 ARM_150MS = ("7  09:00:00.000001 setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=150000}, "
@@ -11,6 +12,11 @@ ONE_SHOT = ("7  09:00:00.000003 setitimer(ITIMER_REAL, {it_interval={tv_sec=0, t
             "it_value={tv_sec=0, tv_usec=100000}}, NULL) = 0")
 DISARM = ("7  09:00:00.000004 setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=100000}, "
           "it_value={tv_sec=0, tv_usec=0}}, NULL) = 0")
+
+
+def periodic_alarm(lines: list[str], tids: set[str]) -> float | None:
+    """alarms.periodic_alarm of strace's `lines` (parsed as the trace module parses a file)."""
+    return alarms.periodic_alarm(parse("\n".join(lines) + "\n"), {int(t) for t in tids})
 
 
 def test_the_last_arming_decides():
